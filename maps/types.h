@@ -1,0 +1,52 @@
+// Key and value types the experiments use besides uint64_t: fixed-size strings
+// (16 and 64 bytes) as keys and opaque blobs (8, 64, 256 bytes) as values. Both are
+// trivially copyable on purpose: every map copies them the same way, so a size
+// difference measures copying cost, not constructor behaviour. The maps themselves
+// construct and destroy keys and values properly, so std::string works too.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+namespace rehashlab {
+
+template <std::size_t N>
+struct FixedString {
+  static_assert(N % 8 == 0, "hashing reads whole 8-byte words");
+  std::array<char, N> bytes{};
+
+  // Deterministic key from a number: the number in decimal, right-aligned and
+  // zero-padded (as YCSB's "user000..." keys), so keys share long prefixes.
+  static FixedString from_u64(std::uint64_t x) {
+    FixedString s;
+    s.bytes.fill('0');
+    for (std::size_t i = N; i-- > 0 && x != 0; x /= 10) s.bytes[i] = static_cast<char>('0' + x % 10);
+    return s;
+  }
+  friend bool operator==(const FixedString&, const FixedString&) = default;
+};
+
+template <std::size_t N>
+struct Blob {
+  std::array<std::uint8_t, N> bytes{};
+
+  static Blob from_u64(std::uint64_t x) {
+    Blob b;
+    std::memcpy(b.bytes.data(), &x, N < 8 ? N : 8);
+    return b;
+  }
+  friend bool operator==(const Blob&, const Blob&) = default;
+};
+
+// The value a generator writes for a number, for any value type.
+template <class V>
+V make_value(std::uint64_t x) {
+  if constexpr (std::is_same_v<V, std::uint64_t>) {
+    return x;
+  } else {
+    return V::from_u64(x);
+  }
+}
+
+}  // namespace rehashlab
