@@ -14,6 +14,9 @@ inline constexpr std::uint64_t kDefaultHashSeed = 0x5eed5eed5eed5eedULL;
 
 int list_command(const cli::Args& args);
 int replay_command(const cli::Args& args);
+int run_command(const cli::Args& args, int argc, char** argv);
+int run_one_command(const cli::Args& args, int argc, char** argv);
+int suite_command(const cli::Args& args, int argc, char** argv);
 
 // UsageError listing the valid names unless `name` is a registered map.
 void require_map_name(const std::string& name);

@@ -65,10 +65,14 @@ constexpr bool is_live(std::uint8_t top) { return top >= kMinTopHash; }
 constexpr bool over_load_factor(std::uint64_t count, std::uint8_t log2_buckets) {
   return count > kSlots && count > kLoadFactorNum * ((std::uint64_t{1} << log2_buckets) / kLoadFactorDen);
 }
-// Go's tooManyOverflowBuckets(noverflow, B): at least 2^min(B, 15) overflow buckets.
-// Go counts noverflow approximately once B >= 16; the count here is exact.
+// Go's tooManyOverflowBuckets(noverflow, B) is `noverflow >= 2^min(B, 15)`, but
+// Go's noverflow is exact only while B < 16: above that, incrnoverflow adds 1 with
+// probability 2^-(B-15), so the test fires at about 2^(B-15) * 2^15 = 2^B overflow
+// buckets for every B. Counting exactly, the equivalent rule is overflow >= 2^B.
+// (Taking 2^min(B, 15) literally with an exact count fires on every insert once
+// B >= 18: at 6.5 entries per bucket about a fifth of the buckets need overflow.)
 constexpr bool too_many_overflow_buckets(std::uint64_t noverflow, std::uint8_t log2_buckets) {
-  return noverflow >= (std::uint64_t{1} << (log2_buckets < 15 ? log2_buckets : 15));
+  return noverflow >= (std::uint64_t{1} << log2_buckets);
 }
 
 template <class K, class V>
@@ -139,6 +143,7 @@ class BucketArray {
   BucketT* bucket(std::size_t i) const { return buckets() + i; }
   std::size_t bytes() const { return storage_.size_bytes(); }
   ZeroedArray& storage() { return storage_; }
+  std::size_t released_bytes() const { return storage_.released_bytes(); }  // unmapped prefix
 
   std::size_t overflow_in_use() const { return overflow_in_use_; }      // Go's noverflow
   std::size_t overflow_preallocated() const { return prealloc_; }       // 2^(B-4)
@@ -189,12 +194,25 @@ class BucketArray {
   }
 
   // Frees every overflow bucket and the array. Entries must be destroyed first.
+  // Starts after the already-unmapped prefix (whose chains were freed at
+  // evacuation), so releasing an array whose prefix went back in chunks is O(rest).
   void release() noexcept {
     if (!storage_) return;
-    for (std::size_t i = 0; i < bucket_count(); ++i) {
+    for (std::size_t i = storage_.released_bytes() / sizeof(BucketT); i < bucket_count(); ++i) {
       if (!storage_released(i)) free_overflow_chain(bucket(i));
     }
     storage_.reset();
+  }
+
+  // Makes every bucket empty again without reallocating (Go's mapclear keeps the
+  // array): frees the overflow buckets, zeroes the storage, and hands the
+  // preallocated overflow buckets out afresh. Entries must be destroyed first, and
+  // no prefix may have been released. O(array size); cannot throw.
+  void make_empty() noexcept {
+    if (!storage_) return;
+    for (std::size_t i = 0; i < bucket_count(); ++i) free_overflow_chain(bucket(i));
+    std::memset(storage_.data(), 0, storage_.size_bytes());
+    next_prealloc_ = 0;
   }
 
  private:

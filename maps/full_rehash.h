@@ -10,7 +10,8 @@
 //
 // Growth (both checked only when inserting a new key, as Go's mapassign):
 //  * count + 1 > 8 and count + 1 > 6.5 * 2^B       -> double: B + 1
-//  * overflow buckets in use >= 2^min(B, 15)        -> same-size rebuild (compacts
+//  * overflow buckets in use >= 2^B (Go's 2^min(B,15) on its sampled counter, see
+//    buckets::too_many_overflow_buckets) -> same-size rebuild (compacts
 //    the chains that insert/erase churn leaves behind; otherwise they only grow)
 // A grow allocates the new array, copies every entry into it (an entry goes to
 // bucket hash & (2^B' - 1)), and only then destroys the old entries and frees the
@@ -24,7 +25,8 @@
 //  * size() equals the number of live slots; overflow_in_use equals the number
 //    of overflow buckets linked into chains.
 // Deliberate differences from Go: no shrinking (Go never shrinks either); the
-// overflow count is exact; memory comes from the harness's counting allocator;
+// overflow count is exact (so the same-size threshold is 2^B, which is what Go's
+// sampled count amounts to); memory comes from the harness's counting allocator;
 // the new array is fresh zero pages by default (ZeroFill::kNaive: memset).
 #pragma once
 
@@ -158,9 +160,9 @@ class FullRehashMap {
   // Copies every entry into a new array of 2^log2_buckets buckets, then frees the
   // old one. Throws std::bad_alloc with the map unchanged.
   void grow(std::uint8_t log2_buckets) {
+    Array fresh(*mem_, log2_buckets, fill_);  // may throw: nothing counted yet
     ++counters_.grows_started;
     if (log2_buckets > array_.log2_buckets()) ++doubling_grows_;
-    Array fresh(*mem_, log2_buckets, fill_);
     try {
       for (std::size_t i = 0; i < array_.bucket_count(); ++i) {
         buckets::relocate_chain<buckets::Relocate::kCopy>(array_.bucket(i), i, array_.log2_buckets(), fresh,

@@ -79,6 +79,14 @@ struct SeededHash<std::string> {
   }
 };
 
+// A hostile hasher under which every key collides (the worst case any table can
+// see). Tests and the fuzzer run every map under it; the seed is ignored on purpose.
+template <class K>
+struct ZeroHash {
+  std::uint64_t seed = 0;
+  std::uint64_t operator()(const K&) const noexcept { return 0; }
+};
+
 // Hashers the maps accept: callable on a key, and re-seedable, so a map that
 // seeds itself per instance (Go's hash0) can derive its own from the run's.
 template <class H, class K>

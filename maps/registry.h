@@ -11,7 +11,10 @@
 
 #include "maps/adapters.h"
 #include "maps/full_rehash.h"
+#include "maps/go_incremental.h"
 #include "maps/map_api.h"
+#include "maps/overflow_slab.h"
+#include "maps/redis_dual.h"
 
 namespace rehashlab {
 
@@ -50,7 +53,7 @@ struct MapList {
 };
 
 // In-house variants first, then the production adapters.
-using AllMaps = MapList<FullRehashMap,
+using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap,
                         StdUnorderedMap, BoostFlatMap, BoostFcaMap, TslRobinMap, AbslFlatMap>;
 
 // "a, b, c" for error messages.

@@ -1,0 +1,36 @@
+// Where a result came from: source revision, build, machine, date. Written into
+// every results file ("provenance" object, results/README.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/json.h"
+
+namespace rehashlab {
+
+struct GitInfo {
+  std::string commit = "unknown";
+  int dirty = -1;  // -1 unknown
+  std::string source = "unavailable";
+};
+
+// From env REHASHLAB_GIT_COMMIT/REHASHLAB_GIT_DIRTY (set by a parent run for its
+// children), else `git` in REHASHLAB_REPO, BUILD_WORKSPACE_DIRECTORY or the cwd.
+GitInfo read_git_info();
+// Exports the info to the environment for child processes.
+void export_git_info(const GitInfo& g);
+
+std::string utc_now_iso8601();
+std::string cpu_model();
+int online_cores();
+std::string kernel_version();
+
+void write_provenance(JsonWriter& out, const GitInfo& git, const std::string& date,
+                      const std::vector<std::string>& argv);
+
+// Resident set size now, and the peak (getrusage), in bytes.
+unsigned long long rss_bytes();
+unsigned long long rss_peak_bytes();
+
+}  // namespace rehashlab

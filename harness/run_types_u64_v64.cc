@@ -1,0 +1,6 @@
+// One (key, value) instantiation of the runner for every map (see runner.h).
+#include "harness/runner.h"
+
+namespace rehashlab {
+int run_one_u64_v64(const RunConfig& cfg) { return run_one_typed<std::uint64_t, Blob<64>>(cfg); }
+}  // namespace rehashlab
