@@ -198,6 +198,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::fprintf(stderr, "map_fuzzer: REHASHLAB_FUZZ_MAP=%s is not an in-house map\n", only_map());
     std::exit(2);
   }
+  // Same hash0 for go_incremental whatever ran before: every input reproduces alone.
+  restart_go_incremental_instance_numbering();
   const FuzzCase c = decode(data, size);
   try {
     if (c.zero_hash) {

@@ -431,4 +431,19 @@ ChainCheck check_chain(const Bucket<K, V>* head, std::size_t bucket_index, std::
   return out;
 }
 
+// check_chain over every chain of a current (not old) array; also checks that the
+// array's overflow_in_use equals the overflow buckets linked into its chains.
+// Returns the live entries and overflow buckets found.
+template <class K, class V, class Hash>
+ChainCheck check_array(const BucketArray<K, V>& array, const Hash& hash) {
+  ChainCheck total;
+  for (std::size_t i = 0; i < array.bucket_count(); ++i) {
+    const ChainCheck c = check_chain(array.bucket(i), i, array.mask(), hash);
+    total.live += c.live;
+    total.overflow += c.overflow;
+  }
+  require_invariant(total.overflow == array.overflow_in_use(), "overflow_in_use differs from linked buckets");
+  return total;
+}
+
 }  // namespace rehashlab::buckets

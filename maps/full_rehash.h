@@ -143,14 +143,8 @@ class FullRehashMap {
       require_invariant(count_ == 0, "entries without an array");
       return;
     }
-    std::size_t live = 0, overflow = 0;
-    for (std::size_t i = 0; i < array_.bucket_count(); ++i) {
-      const auto c = buckets::check_chain(array_.bucket(i), i, array_.mask(), hash_);
-      live += c.live;
-      overflow += c.overflow;
-    }
-    require_invariant(live == count_, "size() differs from the number of live slots");
-    require_invariant(overflow == array_.overflow_in_use(), "overflow_in_use differs from linked buckets");
+    require_invariant(buckets::check_array(array_, hash_).live == count_,
+                      "size() differs from the number of live slots");
   }
 
   // For tests of the allocation mode.

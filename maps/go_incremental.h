@@ -91,7 +91,8 @@
 // the map and in mapclear (golang/go#25237); this map does the same by bumping
 // `epoch` (safe: an empty map, even mid-grow, has no entry whose place depends on the
 // old seed). Everything is a function of the run seed and the order of construction,
-// so runs are reproducible. A hasher without a `seed` member is used as given.
+// so runs are reproducible (restart_go_incremental_instance_numbering() restarts the
+// numbering, for the fuzzer). A hasher without a `seed` member is used as given.
 //
 // Deliberate differences from Go:
 //  * no garbage collector: evacuated overflow buckets are freed at evacuation, the
@@ -145,10 +146,21 @@ namespace rehashlab {
 
 namespace go_incremental_detail {
 // The per-instance part of hash0: maps are numbered in construction order.
-inline std::uint64_t next_instance_number() {
+inline std::atomic<std::uint64_t>& instances_constructed() {
   static std::atomic<std::uint64_t> constructed{0};
-  return constructed.fetch_add(1, std::memory_order_relaxed) + 1;
+  return constructed;
 }
+inline std::uint64_t next_instance_number() {
+  return instances_constructed().fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace go_incremental_detail
+
+// Restarts the numbering, so that the maps built after it get the same hash0 as in
+// a fresh process (the fuzzer calls it per input: a crash then reproduces alone).
+inline void restart_go_incremental_instance_numbering() {
+  go_incremental_detail::instances_constructed().store(0, std::memory_order_relaxed);
+}
+namespace go_incremental_detail {
 }  // namespace go_incremental_detail
 
 template <class K, class V, class Hash = SeededHash<K>>
@@ -306,13 +318,7 @@ class GoIncrementalMap {
       require_invariant(count_ == 0 && !old_, "entries or an old array without a current array");
       return;
     }
-    std::size_t live = 0, overflow = 0;
-    for (std::size_t i = 0; i < array_.bucket_count(); ++i) {
-      const auto c = buckets::check_chain(array_.bucket(i), i, array_.mask(), hash_);
-      live += c.live;
-      overflow += c.overflow;
-    }
-    require_invariant(overflow == array_.overflow_in_use(), "overflow_in_use differs from linked buckets");
+    std::size_t live = buckets::check_array(array_, hash_).live;
     if (old_) live += check_old_array();
     require_invariant(live == count_, "size() differs from the number of live slots");
   }
