@@ -141,16 +141,21 @@ claim("FullRehashCoordinatedOmission",
       r"measurement omits.")(lambda rs: coordinated_omission(rs, "full_rehash", 10), factor=10)
 
 
-def open_loop_below(rs, name, factor):
+def open_loop_below(rs, names, factor):
     full = _open(rs, "full_rehash").summary["response"]["max_ns"]
-    mine = _open(rs, name).summary["response"]["max_ns"]
-    return full >= factor * mine, f"open-loop response max: full_rehash {fmt(full)} ns, {name} {fmt(mine)} ns"
+    mine = {name: _open(rs, name).summary["response"]["max_ns"] for name in names}
+    detail = ", ".join(f"{name} {fmt(v)} ns" for name, v in mine.items())
+    return all(full >= factor * v for v in mine.values()), f"open-loop response max: full_rehash {fmt(full)} ns; {detail}"
 
 
-claim("GoIncOpenLoopBelowFull",
-      r"In open loop the worst response time of \GoIncName{} (\GoIncOpenRespMaxUs\,\textmu s) is at least "
-      r"{factor} times below that of \FullRehashName{} (\FullRehashOpenRespMaxUs\,\textmu s).")(
-    lambda rs: open_loop_below(rs, "go_incremental", 10), factor=10)
+# The worst response is one sample on a shared VM (host page faults and vCPU
+# preemption show up there too), so the factor asked for is a modest one.
+claim("IncrementalOpenLoopBelowFull",
+      r"In open loop the worst response time of every incremental variant (\GoIncName{} "
+      r"\GoIncOpenRespMaxUs\,\textmu s, \RedisDualName{} \RedisDualOpenRespMaxUs\,\textmu s, "
+      r"\OverflowSlabName{} \OverflowSlabOpenRespMaxUs\,\textmu s) is at least {factor} times below that of "
+      r"\FullRehashName{} (\FullRehashOpenRespMaxUs\,\textmu s).")(
+    lambda rs: open_loop_below(rs, INCREMENTAL, 2), factor=2)
 
 
 def noise_below_spike(rs, factor):
@@ -180,19 +185,34 @@ claim("OverflowSlabNoPayloadMoved",
       r"in every insert\_growth run.")(slab_moves_no_payload)
 
 
-def wa_independent_of_value(rs, name, tolerance):
-    small = _closed(rs, name, 8).summary["write_amplification"]
-    large = _closed(rs, name, 256).summary["write_amplification"]
-    if small is None or large is None or small == 0:
-        raise NoData(f"{name}: write amplification missing or zero")
-    return abs(large / small - 1) <= tolerance, f"{name} write amplification: v8 {fmt(small)}, v256 {fmt(large)}"
+def wa_same_as_full(rs, name, tolerance):
+    """name's write amplification equals full_rehash's in every closed-loop u64
+    insert_growth configuration (value size, n) that both ran: same bucket layout and
+    triggers, so each doubling copies every entry once, only later. Compared at equal
+    n: write amplification depends on where n falls between two doublings."""
+    pairs = []
+    for value_bytes in (8, 64, 256):
+        for run in rs.select(workload="insert_growth", mode="closed", key="u64", value_bytes=value_bytes):
+            if run.map != name:
+                continue
+            full = [r for r in rs.select(workload="insert_growth", mode="closed", key="u64", value_bytes=value_bytes)
+                    if r.map == "full_rehash" and r.n == run.n]
+            if full:
+                pairs.append((value_bytes, run.n, run.summary["write_amplification"],
+                              full[0].summary["write_amplification"]))
+    if not pairs:
+        raise NoData(f"no closed-loop insert_growth run of both {name} and full_rehash at the same n")
+    ok = all(full > 0 and abs(mine / full - 1) <= tolerance for _, _, mine, full in pairs)
+    detail = "; ".join(f"v{v} n={fmt(n)}: {fmt(m)} vs {fmt(f)}" for v, n, m, f in pairs)
+    return ok, f"{name} vs full_rehash write amplification: {detail}"
 
 
-claim("GoIncWriteAmpPerByte",
-      r"\GoIncName{} copies every entry inline when it evacuates, so its payload bytes moved per byte inserted do "
-      r"not depend on the value size (within {pct}\,\%: \GoIncWriteAmpEight{} with 8-byte values, "
-      r"\GoIncWriteAmpTwoFiftySix{} with 256-byte values), while the bytes it copies grow with the value.")(
-    lambda rs: wa_independent_of_value(rs, "go_incremental", 0.25), pct=25)
+claim("GoIncWriteAmpSameAsFull",
+      r"\GoIncName{} copies exactly what \FullRehashName{} copies, only spread over later writes: in every "
+      r"insert\_growth configuration the two ran (8-, 64- and 256-byte values), its payload bytes moved per byte "
+      r"inserted equal those of \FullRehashName{} to within {pct}\,\% (\GoIncWriteAmpEight{} with 8-byte "
+      r"values, \GoIncWriteAmpTwoFiftySix{} with 256-byte values, at different $n$).")(
+    lambda rs: wa_same_as_full(rs, "go_incremental", 0.01), pct=1)
 
 
 def kept_fraction(run):
