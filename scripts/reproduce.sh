@@ -15,9 +15,11 @@
 # latexmk -> paper/paper.pdf. Relative DIRs are relative to the workspace root.
 # Exit status: 0 all done and every claim holds; 1 a claim does not hold or a step
 # failed (everything that could be produced still is); 2 bad usage or malformed results.
+# For the default quick run, the claims (sized for the paper suite) are reported for
+# the fresh results but decided on the committed results/reference.
 set -uo pipefail
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 suite=quick out="" results="" suite_args="" want_paper=1
 for arg in "$@"; do
@@ -95,7 +97,27 @@ case $rc in 0) ;; 2) exit 2 ;; *) status=1 ;; esac
 note "checking the paper's claims against $dir"
 "$python" "$scripts/check_claims.py" "$dir" --tex="$generated/claims.tex"
 claims_rc=$?
-case $claims_rc in 0) ;; 2) exit 2 ;; *) status=1; note "some claims do not hold on these results (see above); the PDF marks them" ;; esac
+quick_run=0
+[[ -z "$results" && "$suite" == quick ]] && quick_run=1
+case $claims_rc in
+  0) ;;
+  2) exit 2 ;;
+  *)
+    if [[ $quick_run -eq 1 ]]; then
+      # The claims are sized for the paper suite (N up to 20M): at the quick suite's
+      # N the spikes are smaller and several thresholds cannot be met. Informational.
+      note "some claims do not hold on this quick run (they are sized for the paper suite); the PDF marks them"
+    else
+      status=1; note "some claims do not hold on these results (see above); the PDF marks them"
+    fi ;;
+esac
+reference="$workspace/results/reference"
+if [[ $quick_run -eq 1 && -f "$reference/manifest.json" ]]; then
+  note "checking the paper's claims against the committed reference results ($reference)"
+  "$python" "$scripts/check_claims.py" "$reference"
+  ref_rc=$?
+  case $ref_rc in 0) ;; 2) exit 2 ;; *) status=1 ;; esac
+fi
 
 pdf=""
 if [[ $want_paper -eq 1 ]]; then
@@ -118,5 +140,6 @@ echo "results:  $dir"
 echo "figures:  $figures/*.png (README), *.pdf (paper); table: $figures/tables.md"
 echo "macros:   $generated/{macros,claims,table_insert_growth,paths}.tex"
 echo "paper:    ${pdf:-not built}"
-echo "claims:   $([[ $claims_rc -eq 0 ]] && echo 'all hold' || echo 'NOT all hold (see above)')"
+echo "claims:   $([[ $claims_rc -eq 0 ]] && echo 'all hold' || echo 'NOT all hold (see above)') on $dir"
+[[ -n "${ref_rc:-}" ]] && echo "          $([[ $ref_rc -eq 0 ]] && echo 'all hold' || echo 'NOT all hold') on the committed reference ($reference)"
 exit $status
