@@ -1,9 +1,11 @@
 #include "harness/run_config.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
 #include "harness/commands.h"
+#include "maps/registry.h"
 #include "workloads/trace.h"
 
 namespace rehashlab {
@@ -11,7 +13,7 @@ namespace rehashlab {
 const std::vector<std::string> kRunFlags = {
     "n", "ops", "rate", "seed", "hash-seed", "key", "value-bytes", "window", "top-k", "noise-ops",
     "maintenance", "maintenance-interval-ms", "maintenance-budget-us", "timer", "calibration-ms",
-    "read", "update", "insert", "dist", "theta", "trace", "out"};
+    "read", "update", "insert", "dist", "theta", "trace", "out", "zero-fill"};
 
 namespace {
 std::string fmt_double(double v) {
@@ -25,6 +27,7 @@ std::string RunConfig::run_id() const {
   std::string id = std::string(workload_name(workload.kind)) + "." + key + ".v" + std::to_string(value_bytes) + "." +
                    mode_name() + "." + map + ".n" + std::to_string(workload.n);
   if (workload.kind == WorkloadKind::kMixed) id += workload.zipfian ? ".zipf" : ".unif";
+  if (zero_fill == ZeroFill::kNaive) id += ".naive";
   return id;
 }
 
@@ -62,6 +65,7 @@ std::vector<std::string> RunConfig::to_child_args() const {
   if (workload.kind != WorkloadKind::kReplay) a.push_back("--n=" + std::to_string(workload.n));
   if (workload.ops != 0) a.push_back("--ops=" + std::to_string(workload.ops));
   if (open_loop) a.push_back("--rate=" + fmt_double(rate));
+  if (zero_fill == ZeroFill::kNaive) a.push_back("--zero-fill=naive");
   if (!workload.trace_path.empty()) a.push_back("--trace=" + workload.trace_path);
   return a;
 }
@@ -154,7 +158,36 @@ void parse_run_flags(const cli::Args& args, RunConfig& cfg) {
   } else if (args.has("rate")) {
     throw cli::UsageError("--rate is only for --mode=open");
   }
+  const std::string fill = args.get("zero-fill", "fresh");
+  if (fill != "fresh" && fill != "naive") throw cli::UsageError("--zero-fill=" + fill + ": expected fresh or naive");
+  cfg.zero_fill = fill == "naive" ? ZeroFill::kNaive : ZeroFill::kFreshPages;
   cfg.out_dir = args.get("out");
+}
+
+namespace {
+// Names of the maps whose constructor takes a ZeroFill (the in-house ones).
+std::vector<std::string> zero_fill_maps() {
+  std::vector<std::string> names;
+  AllMaps::for_each_map<std::uint64_t, std::uint64_t, SeededHash<std::uint64_t>>([&]<class M>(std::type_identity<M>) {
+    if constexpr (std::is_constructible_v<M, const typename M::hasher&, MemoryCounter&, ZeroFill>) {
+      names.emplace_back(M::kName);
+    }
+  });
+  return names;
+}
+}  // namespace
+
+bool has_zero_fill_switch(const std::string& map) {
+  const auto names = zero_fill_maps();
+  return std::find(names.begin(), names.end(), map) != names.end();
+}
+
+void require_zero_fill_supported(const RunConfig& cfg) {
+  if (cfg.zero_fill != ZeroFill::kNaive || has_zero_fill_switch(cfg.map)) return;
+  std::string names;
+  for (const auto& n : zero_fill_maps()) names += (names.empty() ? "" : ", ") + n;
+  throw cli::UsageError("--zero-fill=naive: map '" + cfg.map + "' has no such switch (maps that have one: " + names +
+                        ")");
 }
 
 }  // namespace rehashlab

@@ -138,6 +138,17 @@ struct MapOutcome {
 // Writes the .hgrm, .csv and .json files; returns the exit status.
 int write_run_results(const RunConfig& cfg, const RunContext& ctx, const LoopResult& r, const MapOutcome& m);
 
+// The run's map: in-house maps get the run's ZeroFill (require_zero_fill_supported
+// has rejected kNaive for the others).
+template <class M>
+M make_map(const RunConfig& cfg, MemoryCounter& mem) {
+  if constexpr (std::is_constructible_v<M, const typename M::hasher&, MemoryCounter&, ZeroFill>) {
+    return M(typename M::hasher{cfg.hash_seed}, mem, cfg.zero_fill);
+  } else {
+    return M(typename M::hasher{cfg.hash_seed}, mem);
+  }
+}
+
 template <class M>
 int run_map(const RunConfig& cfg, RunContext& ctx) {
   MapOutcome out;
@@ -146,7 +157,7 @@ int run_map(const RunConfig& cfg, RunContext& ctx) {
   MemoryCounter mem;
   LoopResult result(cfg.top_k);
   {
-    M map(typename M::hasher{cfg.hash_seed}, mem);
+    M map = make_map<M>(cfg, mem);
     MapProbe<M> probe(map, mem, cfg.workload.n);
     MapOp<M> op(map, w);
     out.load_ops = w.load_ops();

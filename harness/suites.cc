@@ -17,6 +17,7 @@ struct Entry {
   std::uint64_t n;
   std::uint64_t ops;  // 0: N
   bool zipfian;
+  bool naive = false;  // ZeroFill::kNaive; runs only the maps that have the switch
 };
 
 // ops/s for every open-loop entry: below every map's sustained insert rate at 10M
@@ -30,6 +31,7 @@ using W = WorkloadKind;
 const std::vector<Entry> kSmoke = {
     {W::kInsertGrowth, "u64", 8, false, 3000, 0, false},
     {W::kInsertGrowth, "u64", 8, true, 3000, 0, false},
+    {W::kInsertGrowth, "u64", 8, false, 3000, 0, false, true},
     {W::kMixed, "u64", 8, false, 2000, 4000, true},
     {W::kChurn, "u64", 8, false, 2000, 4000, false},
     {W::kShrink, "u64", 8, false, 2000, 2000, false},
@@ -39,6 +41,7 @@ const std::vector<Entry> kSmoke = {
 const std::vector<Entry> kQuick = {
     {W::kInsertGrowth, "u64", 8, false, 200000, 0, false},
     {W::kInsertGrowth, "u64", 8, true, 200000, 0, false},
+    {W::kInsertGrowth, "u64", 8, false, 200000, 0, false, true},
     {W::kInsertGrowth, "u64", 64, false, 100000, 0, false},
     {W::kInsertGrowth, "u64", 256, false, 100000, 0, false},
     {W::kInsertGrowth, "str16", 8, false, 100000, 0, false},
@@ -54,6 +57,7 @@ const std::vector<Entry> kPaper = {
     {W::kInsertGrowth, "u64", 8, false, 20000000, 0, false},
     {W::kInsertGrowth, "u64", 8, false, 10000000, 0, false},
     {W::kInsertGrowth, "u64", 8, true, 10000000, 0, false},
+    {W::kInsertGrowth, "u64", 8, false, 10000000, 0, false, true},
     {W::kInsertGrowth, "u64", 8, false, 1000000, 0, false},
     {W::kInsertGrowth, "u64", 64, false, 2000000, 0, false},
     {W::kInsertGrowth, "u64", 256, false, 2000000, 0, false},
@@ -105,12 +109,15 @@ const std::vector<std::string>& suite_names() {
 }
 
 const char* const kSuiteHelp = R"(suites (each entry runs for every map; open loop at 500k ops/s; seed 1):
-  smoke  (seconds; used by the schema test) insert_growth u64 N=3000 closed+open,
+  smoke  (seconds; used by the schema test) insert_growth u64 N=3000 closed+open (+ closed
+         with --zero-fill=naive for the in-house maps),
          mixed zipf N=2000 x 4000 ops, churn N=2000 x 4000, shrink N=2000, replay 6000 ops
-  quick  (< 3 min on 2 cores) insert_growth u64/v8 N=200k closed+open; u64/v64, u64/v256,
+  quick  (< 3 min on 2 cores) insert_growth u64/v8 N=200k closed+open (+ naive zero fill,
+         in-house maps); u64/v64, u64/v256,
          str16, str64 N=100k; mixed zipfian+uniform N=100k x 200k ops; churn N=100k x 200k;
          shrink N=100k (+100k reads); replay of a 300k-op zipfian trace
-  paper  (< ~25 min) insert_growth u64/v8 N=20M, 10M closed+open, 1M; u64/v64, u64/v256,
+  paper  (< ~25 min) insert_growth u64/v8 N=20M, 10M closed+open (+ naive zero fill,
+         in-house maps), 1M; u64/v64, u64/v256,
          str16, str64 N=2M; mixed zipfian+uniform N=2M x 4M ops; churn N=2M x 4M;
          shrink N=2M (+2M reads); replay of a 3M-op zipfian trace
 )";
@@ -136,8 +143,10 @@ std::vector<RunConfig> build_suite(const std::string& name, const std::vector<st
   std::vector<RunConfig> plan;
   for (const Entry& e : *entries) {
     for (const auto& m : maps) {
+      if (e.naive && !has_zero_fill_switch(m)) continue;
       RunConfig c;
       c.map = m;
+      c.zero_fill = e.naive ? ZeroFill::kNaive : ZeroFill::kFreshPages;
       c.workload.kind = e.kind;
       c.workload.n = e.kind == W::kReplay ? trace.n + trace.ops : e.n;
       c.workload.ops = e.ops;

@@ -158,6 +158,30 @@ claim("IncrementalOpenLoopBelowFull",
     lambda rs: open_loop_below(rs, INCREMENTAL, 2), factor=2)
 
 
+def naive_spikes(rs, names, factor):
+    naive, n = paper_data.naive_runs(rs)
+    if not naive:
+        raise NoData("no insert_growth run with --zero-fill=naive")
+    fresh = {r.map: r for r in rs.select(workload="insert_growth", mode="closed", key="u64", value_bytes=8, n=n)}
+    pairs = {}
+    for name in names:
+        if name not in naive or name not in fresh:
+            raise NoData(f"{name}: no naive and fresh insert_growth runs at n={n}")
+        pairs[name] = (naive[name].summary["max_ns"], fresh[name].summary["max_ns"])
+    detail = ", ".join(f"{k} {fmt(a)} vs {fmt(b)} ns" for k, (a, b) in pairs.items())
+    return all(a >= factor * b for a, b in pairs.values()), f"max insert naive vs fresh pages at n={fmt(n)}: {detail}"
+
+
+claim("NaiveAllocationSpikes",
+      r"Spreading the moves is not enough on its own: with the naive allocation (the new array zeroed by "
+      r"\texttt{memset} when the grow starts, the old one freed at once) the largest insert of every incremental "
+      r"variant at $n=\ResNaiveN$ is at least {factor} times the one with fresh pages and chunked release "
+      r"(\GoIncName{} \GoIncNaiveMaxInsertUs{} vs \GoIncFreshMaxInsertUsAtNaiveN\,\textmu s, "
+      r"\RedisDualName{} \RedisDualNaiveMaxInsertUs{} vs \RedisDualFreshMaxInsertUsAtNaiveN\,\textmu s, "
+      r"\OverflowSlabName{} \OverflowSlabNaiveMaxInsertUs{} vs \OverflowSlabFreshMaxInsertUsAtNaiveN\,\textmu s).")(
+    lambda rs: naive_spikes(rs, INCREMENTAL, 5), factor=5)
+
+
 def noise_below_spike(rs, factor):
     r = _closed(rs, "full_rehash")
     floor = r.get("noise_floor", "max_ns")

@@ -57,6 +57,16 @@ def _div(a, b):
     return None if a is None or not b else a / b
 
 
+def naive_runs(rs):
+    """({map: Run}, n) of the closed-loop u64/v8 insert_growth runs with
+    --zero-fill=naive at the largest n they were run with ({}, None if none)."""
+    runs = rs.select(workload="insert_growth", mode="closed", key="u64", value_bytes=8, zero_fill="naive")
+    if not runs:
+        return {}, None
+    n = max(r.n for r in runs)
+    return {r.map: r for r in runs if r.n == n}, n
+
+
 def per_map_numbers(rs):
     """{map: {metric: value}} for the headline runs; metric names are macro suffixes."""
     out = {}
@@ -64,8 +74,18 @@ def per_map_numbers(rs):
     opened, _ = rs.largest("insert_growth", "open")
     shrink, _ = rs.largest("shrink", "closed")
     full = closed.get("full_rehash")
+    naive, naive_n = naive_runs(rs)
+    fresh_at_naive_n = {r.map: r for r in rs.select(workload="insert_growth", mode="closed", key="u64",
+                                                    value_bytes=8, n=naive_n)} if naive_n else {}
     for name in style.sort_maps(set(rs.maps()) | set(style.MAPS)):
         d = {}
+        r = naive.get(name)
+        if r:
+            d["NaiveMaxInsertUs"] = r.summary["max_ns"] / 1e3
+            f = fresh_at_naive_n.get(name)
+            if f:
+                d["FreshMaxInsertUsAtNaiveN"] = f.summary["max_ns"] / 1e3
+                d["NaiveOverFresh"] = _div(r.summary["max_ns"], f.summary["max_ns"])
         r = closed.get(name)
         if r:
             s = r.summary
@@ -104,7 +124,9 @@ METRICS = ["MaxInsertUs", "MaxInsertNs", "PNineNineNs", "PNineNineNineNs", "PNin
            "OpsM", "BytesPerEntryMean", "BytesPerEntryFinal", "PeakToFinal", "Resizes", "LargestResizeOpUs",
            "LastMigrationOps", "MaxBelowFull", "OpenRespMaxUs", "OpenRespPNineNineNineUs", "OpenRespPNineNineUs",
            "OpenServiceMaxUs", "WriteAmpEight", "WriteAmpSixtyFour", "WriteAmpTwoFiftySix", "ShrinkKeptPct",
-           "ShrinkPeakMiB", "ShrinkFinalMiB"]
+           "ShrinkPeakMiB", "ShrinkFinalMiB", "NaiveMaxInsertUs", "FreshMaxInsertUsAtNaiveN", "NaiveOverFresh"]
+# Only the maps with a zero-fill switch have naive runs.
+NAIVE_METRICS = ("NaiveMaxInsertUs", "FreshMaxInsertUsAtNaiveN", "NaiveOverFresh")
 
 
 def run_set_numbers(rs):
@@ -112,6 +134,7 @@ def run_set_numbers(rs):
     closed, n_growth = rs.largest("insert_growth", "closed")
     opened, n_open = rs.largest("insert_growth", "open")
     _, n_shrink = rs.largest("shrink", "closed")
+    _, n_naive = naive_runs(rs)
     ref = closed.get("full_rehash") or next(iter(closed.values()), None) or rs.any_run()
     prov = ref.get("provenance", default={})
     timer = ref.get("timer", default={})
@@ -127,7 +150,7 @@ def run_set_numbers(rs):
     commit = prov.get("git_commit") or "unknown"
     rate = next(iter(opened.values())).summary.get("rate") if opened else None
     num = {
-        "GrowthN": n_growth, "OpenN": n_open, "ShrinkN": n_shrink, "OpenRateM": _div(rate, 1e6),
+        "GrowthN": n_growth, "OpenN": n_open, "ShrinkN": n_shrink, "NaiveN": n_naive, "OpenRateM": _div(rate, 1e6),
         "NumRuns": len(rs.runs), "NumMaps": len(rs.maps()), "NumMissing": len(rs.missing),
         "WallMin": _div(manifest.get("wall_seconds"), 60),
         "Cores": prov.get("cores"), "TimerOverheadNs": statistics.median(overheads) if overheads else None,
@@ -166,12 +189,15 @@ def write_macros(rs, path):
     for key, value in text.items():
         lines.append(f"\\newcommand{{\\Res{key}}}{{{tex_escape(value)}}}")
     lines.append("")
+    naive, _ = naive_runs(rs)
     for name, d in per_map.items():
         prefix = style.macro_prefix(name)
         lines.append(f"\\newcommand{{\\{prefix}Name}}{{\\texttt{{{tex_escape(name)}}}}}")
         for metric in METRICS:
             value = d.get(metric)
             lines.append(f"\\newcommand{{\\{prefix}{metric}}}{{{fmt(value)}}}")
+            if metric in NAIVE_METRICS and name not in naive:
+                continue
             if value is None and name in rs.maps() and not (metric == "MaxBelowFull" and name == "full_rehash"):
                 missing.append(f"{prefix}{metric}")
     _atomic_write(path, "\n".join(lines) + "\n")

@@ -92,6 +92,9 @@ class Run:
     key = property(lambda self: self.summary["key"])
     value_bytes = property(lambda self: self.summary["value_bytes"])
     n = property(lambda self: self.summary["n"])
+    # "fresh" (default: fresh zero pages, chunked release) or "naive" (memset, free at
+    # once; --zero-fill=naive). Results written before the flag existed are "fresh".
+    zero_fill = property(lambda self: (self.data.get("config") or {}).get("zero_fill") or "fresh")
 
     def get(self, *keys, default=None):
         """data[k1][k2]... or default when any level is absent or null."""
@@ -230,9 +233,12 @@ class ResultSet:
         self.manifest = manifest    # dict or None
         self.missing = missing      # list of (run_id, reason)
 
-    def select(self, workload=None, mode=None, key=None, value_bytes=None, n=None, map=None):
+    def select(self, workload=None, mode=None, key=None, value_bytes=None, n=None, map=None, zero_fill="fresh"):
+        """Runs matching every given key. Naive-zero-fill runs are a separate experiment:
+        left out unless zero_fill="naive" (or None: both)."""
         out = []
         for r in self.runs:
+            if zero_fill is not None and r.zero_fill != zero_fill: continue
             if workload is not None and r.workload != workload: continue
             if mode is not None and r.mode != mode: continue
             if key is not None and r.key != key: continue
