@@ -196,10 +196,12 @@ class BucketArray {
   // Frees every overflow bucket and the array. Entries must be destroyed first.
   // Starts after the already-unmapped prefix (whose chains were freed at
   // evacuation), so releasing an array whose prefix went back in chunks is O(rest).
+  // The first bucket visited may straddle the unmapped boundary; its overflow link
+  // (8-aligned, at the bucket's end) lies past that page-aligned boundary.
   void release() noexcept {
     if (!storage_) return;
     for (std::size_t i = storage_.released_bytes() / sizeof(BucketT); i < bucket_count(); ++i) {
-      if (!storage_released(i)) free_overflow_chain(bucket(i));
+      free_overflow_chain(bucket(i));
     }
     storage_.reset();
   }
@@ -217,10 +219,6 @@ class BucketArray {
 
  private:
   BucketT* buckets() const { return static_cast<BucketT*>(storage_.data()); }
-  // Buckets in an already-unmapped prefix had their chains freed at evacuation.
-  bool storage_released(std::size_t i) const {
-    return (i + 1) * sizeof(BucketT) <= storage_.released_bytes();
-  }
 
   MemoryCounter* mem_ = nullptr;
   std::uint8_t log2_buckets_ = 0;       // B

@@ -30,15 +30,7 @@ using Ref = std::unordered_map<std::uint64_t, std::uint64_t>;
 using BucketU64 = buckets::Bucket<std::uint64_t, std::uint64_t>;
 using testing::compare_contents;
 
-template <class M>
-std::uint64_t counter(const M& map, std::string_view name) {
-  std::uint64_t out = ~std::uint64_t{0};
-  map.for_each_counter([&](std::string_view n, std::uint64_t v) {
-    if (n == name) out = v;
-  });
-  EXPECT_NE(out, ~std::uint64_t{0}) << "no counter " << name;
-  return out;
-}
+using testing::counter;
 
 // Inserts fresh keys until a grow is in progress.
 template <class M>

@@ -5,22 +5,15 @@
 // rebuild the table.
 #include <gtest/gtest.h>
 
-#include <map>
-#include <string>
-
 #include "maps/go_incremental.h"
 #include "maps/full_rehash.h"
 #include "maps/overflow_slab.h"
+#include "maps/test_util.h"
 
 namespace rehashlab {
 namespace {
 
-template <class M>
-std::map<std::string, std::uint64_t> counters(const M& map) {
-  std::map<std::string, std::uint64_t> out;
-  map.for_each_counter([&](std::string_view name, std::uint64_t v) { out[std::string(name)] = v; });
-  return out;
-}
+using testing::counter;
 
 template <class M>
 class GoRulesGrowth : public ::testing::Test {};
@@ -40,10 +33,9 @@ TYPED_TEST(GoRulesGrowth, InsertOnlyNeverSameSizeGrows) {
   TypeParam map(SeededHash<std::uint64_t>{7}, mem);
   constexpr std::uint64_t kN = 3000000;  // B reaches 19: past the old failure at B = 18
   for (std::uint64_t i = 0; i < kN; ++i) map.insert_or_assign(mix64(i), i);
-  const auto c = counters(map);
-  EXPECT_EQ(c.at("same_size_grows"), 0u);
-  EXPECT_EQ(c.at("doubling_grows"), map.resize_counters().grows_started);
-  EXPECT_GE(c.at("doubling_grows"), 19u);
+  EXPECT_EQ(counter(map, "same_size_grows"), 0u);
+  EXPECT_EQ(counter(map, "doubling_grows"), map.resize_counters().grows_started);
+  EXPECT_GE(counter(map, "doubling_grows"), 19u);
 }
 
 TYPED_TEST(GoRulesGrowth, ChurnTriggersSameSizeGrows) {
@@ -54,7 +46,7 @@ TYPED_TEST(GoRulesGrowth, ChurnTriggersSameSizeGrows) {
     map.insert_or_assign(i, i);
     map.erase(i - 20000);
   }
-  EXPECT_GE(counters(map).at("same_size_grows"), 1u);
+  EXPECT_GE(counter(map, "same_size_grows"), 1u);
   EXPECT_EQ(map.size(), 20000u);
   map.check_invariants();
 }

@@ -23,14 +23,7 @@ namespace {
 
 using U64Map = OverflowSlabMap<std::uint64_t, std::uint64_t>;
 
-std::uint64_t counter(const U64Map& m, std::string_view name) {
-  std::uint64_t out = ~std::uint64_t{0};
-  m.for_each_counter([&](std::string_view n, std::uint64_t v) {
-    if (n == name) out = v;
-  });
-  EXPECT_NE(out, ~std::uint64_t{0}) << "no counter " << name;
-  return out;
-}
+using testing::counter;
 
 // ---- ChunkedSlab ----------------------------------------------------------
 

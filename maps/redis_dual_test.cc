@@ -26,15 +26,7 @@ using Ref = std::unordered_map<std::uint64_t, std::uint64_t>;
 using testing::compare_contents;
 constexpr std::size_t kPtr = sizeof(void*);
 
-template <class M>
-std::uint64_t counter(const M& map, std::string_view name) {
-  std::uint64_t out = ~std::uint64_t{0};
-  map.for_each_counter([&](std::string_view n, std::uint64_t v) {
-    if (n == name) out = v;
-  });
-  EXPECT_NE(out, ~std::uint64_t{0}) << "no counter " << name;
-  return out;
-}
+using testing::counter;
 
 // Inserts distinct keys until a rehash starts (the map must not be rehashing).
 void insert_until_rehashing(Map& map, Ref& ref, std::uint64_t& next_key) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "maps/map_api.h"
@@ -21,6 +22,18 @@ template <template <class, class, class> class... Ms, class K, class V, class Ha
 struct GtestTypes<MapList<Ms...>, K, V, Hash> {
   using type = ::testing::Types<Ms<K, V, Hash>...>;
 };
+
+// The value of the map's counter `name` (for_each_counter); a test failure and
+// 2^64-1 when the map has no such counter.
+template <class M>
+std::uint64_t counter(const M& map, std::string_view name) {
+  std::uint64_t out = ~std::uint64_t{0};
+  map.for_each_counter([&](std::string_view n, std::uint64_t v) {
+    if (n == name) out = v;
+  });
+  EXPECT_NE(out, ~std::uint64_t{0}) << "no counter " << name;
+  return out;
+}
 
 // True for maps that migrate incrementally (an old array outlives the grow).
 template <class M>

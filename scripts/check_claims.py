@@ -102,7 +102,8 @@ def max_below_full(rs, name, factor):
     return full >= factor * mine, f"full_rehash max {fmt(full)} ns, {name} max {fmt(mine)} ns (ratio {fmt(full / mine)})"
 
 
-for _name, _prefix in (("go_incremental", "GoInc"), ("redis_dual", "RedisDual"), ("overflow_slab", "OverflowSlab")):
+for _name in INCREMENTAL:
+    _prefix = paper_data.style.macro_prefix(_name)
     claim(f"{_prefix}MaxBelowFull",
           rf"The largest single insert of \{_prefix}Name{{}} (\{_prefix}MaxInsertUs\,\textmu s) is at least "
           rf"{{factor}} times smaller than that of \FullRehashName{{}} (\FullRehashMaxInsertUs\,\textmu s; "
@@ -121,7 +122,8 @@ def migration_spread(rs, name, divisor):
                 f"{fmt(last['migration_ops'])} operations")
 
 
-for _name, _prefix in (("go_incremental", "GoInc"), ("overflow_slab", "OverflowSlab")):
+for _name in GO_LIKE:
+    _prefix = paper_data.style.macro_prefix(_name)
     claim(f"{_prefix}MigrationSpread",
           rf"\{_prefix}Name{{}} spreads a doubling over many writes: its largest completed migration ran over at "
           rf"least one operation per {{divisor}} entries it moved (\{_prefix}LastMigrationOps{{}} operations for "
