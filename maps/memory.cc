@@ -68,7 +68,7 @@ ZeroedArray::ZeroedArray(MemoryCounter& counter, std::size_t bytes, ZeroFill mod
     data_ = static_cast<unsigned char*>(p);
   } else {
     mode_ = ZeroFill::kNaive;  // small arrays: plain allocation either way
-    data_ = static_cast<unsigned char*>(counter.allocate(bytes, alignof(std::max_align_t)));
+    data_ = static_cast<unsigned char*>(counter.allocate(bytes, kCacheLine));
     std::memset(data_, 0, bytes);
   }
 }
@@ -109,7 +109,7 @@ void ZeroedArray::reset() noexcept {
     counter_->credit(bytes_ > released_ ? bytes_ - released_ : 0);
     counter_->count_free();
   } else {
-    counter_->deallocate(data_, bytes_, alignof(std::max_align_t));
+    counter_->deallocate(data_, bytes_, kCacheLine);
   }
   data_ = nullptr;
   bytes_ = mapped_ = released_ = 0;

@@ -96,12 +96,15 @@ enum class ZeroFill : std::uint8_t {
 };
 
 // A zero-initialized byte array of fixed size, counted by a MemoryCounter.
-// Move-only. In kFreshPages mode, release_prefix() returns whole pages below a
+// Its start is aligned to kCacheLine (page-aligned when mmapped), so arrays of
+// cache-line-sized buckets put each bucket on exactly one line. Move-only. In kFreshPages mode, release_prefix() returns whole pages below a
 // byte offset to the OS (and uncounts them) so a migration can free the old array
 // as it goes; in kNaive mode release_prefix() does nothing and everything is freed
 // by reset()/the destructor at once.
 class ZeroedArray {
  public:
+  static constexpr std::size_t kCacheLine = 64;
+
   ZeroedArray() = default;
   ZeroedArray(MemoryCounter& counter, std::size_t bytes, ZeroFill mode);  // throws std::bad_alloc
   ZeroedArray(ZeroedArray&& other) noexcept { *this = static_cast<ZeroedArray&&>(other); }

@@ -103,6 +103,44 @@ TEST(ChunkedSlab, AllocationFailureLeavesSlabUnchanged) {
 
 // ---- The map ----------------------------------------------------------------
 
+// ---- index probe ------------------------------------------------------------
+
+// The word match must agree with a byte-by-byte comparison for every byte value,
+// including the neighbours that break the cheap "haszero" trick (a 0x01 byte next
+// to a match, 0x80 bytes).
+TEST(SlabIndex, SlotsEqualMatchesTheByteLoopExactly) {
+  std::mt19937_64 rng(11);
+  const std::uint8_t tricky[] = {0x00, 0x01, 0x7f, 0x80, 0x81, 0xfe, 0xff};
+  for (int round = 0; round < 4000; ++round) {
+    slab_index::IndexBucket b{};
+    for (auto& fp : b.fp) {
+      fp = round % 2 ? tricky[rng() % std::size(tricky)] : static_cast<std::uint8_t>(rng());
+    }
+    for (unsigned byte = 0; byte < 256; ++byte) {
+      std::uint64_t expected = 0;
+      for (unsigned i = 0; i < buckets::kSlots; ++i) {
+        if (b.fp[i] == byte) expected |= std::uint64_t{0x80} << (8 * i);
+      }
+      ASSERT_EQ(slab_index::slots_equal(&b, static_cast<std::uint8_t>(byte)), expected) << "byte " << byte;
+    }
+  }
+}
+
+TEST(SlabIndex, IndexBucketsAreOneCacheLineEach) {
+  EXPECT_EQ(sizeof(slab_index::IndexBucket), ZeroedArray::kCacheLine);
+  MemoryCounter mem;
+  for (std::uint8_t log2 : {0, 3, 10, 12}) {  // small (operator new) and mmapped arrays
+    slab_index::IndexArray a(mem, log2, ZeroFill::kFreshPages);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.bucket(0)) % ZeroedArray::kCacheLine, 0u) << int{log2};
+    slab_index::IndexArray naive(mem, log2, ZeroFill::kNaive);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(naive.bucket(0)) % ZeroedArray::kCacheLine, 0u) << int{log2};
+  }
+  slab_index::BucketSlab overflow(mem);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(overflow.at(overflow.allocate())) % ZeroedArray::kCacheLine, 0u);
+  }
+}
+
 TEST(OverflowSlab, DifferentialWithMidGrowthCheckpoints) {
   for (ZeroFill fill : {ZeroFill::kFreshPages, ZeroFill::kNaive}) {
     MemoryCounter mem;

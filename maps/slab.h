@@ -52,7 +52,7 @@ namespace rehashlab {
 
 template <class T>
 class ChunkedSlab {
-  static_assert(alignof(T) <= alignof(std::max_align_t), "chunks are max_align_t aligned");
+  static_assert(alignof(T) <= ZeroedArray::kCacheLine, "chunks are cache-line aligned (ZeroedArray)");
   // A free cell stores the next free offset of its chunk (+1) in its first 4 bytes.
   struct Cell {
     alignas(T) alignas(std::uint32_t) unsigned char bytes[sizeof(T) < 4 ? 4 : sizeof(T)];
