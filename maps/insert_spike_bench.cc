@@ -52,6 +52,7 @@
 // Usage: bazel run -c opt //maps:insert_spike_bench -- [--keys=N] [--settle_ms=MS]
 //        [benchmark flags]
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -78,19 +79,28 @@ constexpr std::uint64_t kRunSeed = 0x1a2b3c4d5e6f7081ULL;  // the run's SeededHa
 constexpr std::uint64_t kKeySeed = 20240601;                // the keys' generator seed
 constexpr std::string_view kBaseline = "full_rehash";
 
-// Before every timed pass the benchmark sleeps --settle_ms (default 5000). The
-// pass before it (of this map or the previous one) has just returned up to a few
-// GiB to the kernel, and the kernel's follow-up work for that memory (on a VM:
-// reporting free pages to the host, run by a per-CPU worker) otherwise preempts
-// the NEXT pass and lands on whichever insert is running: seen as the largest
-// insert of go_incremental, always at the same early index, whenever it ran right
-// after full_rehash, and never when it ran alone (results/bench/README.md). The
-// sleep is outside every timed region; --settle_ms=0 shows the contaminated numbers.
+// Before every timed pass the benchmark settles, outside every timed region, so
+// that what the previous pass (of this map or the previous one) left behind is
+// not paid by an insert of this one:
+//  * malloc_trim(0): the previous map's freed heap memory (Go-layout overflow
+//    buckets are malloc'ed one by one) sits in glibc's free lists; left there, the
+//    first free that makes glibc consolidate and trim the heap returns all of it
+//    to the kernel inside some later insert. Seen as go_incremental's largest
+//    insert, always insert #3634 (an old array's release), whenever full_rehash
+//    ran before it in the same process, and never when it ran alone
+//    (results/bench/README.md);
+//  * a sleep of --settle_ms (default 5000): the kernel's follow-up work on the
+//    GiBs just unmapped (on a VM: reporting free pages to the host, by a per-CPU
+//    worker) runs now rather than during the pass.
+// --settle_ms=0 skips the sleep (the trim always runs).
 std::uint64_t& settle_ms() {
   static std::uint64_t ms = 5000;
   return ms;
 }
-void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms())); }
+void settle() {
+  ::malloc_trim(0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms()));
+}
 
 struct SpikeResult {
   double max_ns = 0;         // first timed pass
