@@ -212,8 +212,9 @@ IndexProbe probe_chain(const BucketSlab& slab, IndexBucket* head, std::uint8_t f
   for (IndexBucket* b = head; b != nullptr; b = next(slab, b)) {
     p.tail = b;
     for (std::uint64_t m = slots_equal(b, fp); m != 0; m &= m - 1) {
-      if (key_matches(b->entry[first_slot(m)])) {
-        p.found = {b, first_slot(m)};
+      const unsigned i = first_slot(m);
+      if (key_matches(b->entry[i])) {
+        p.found = {b, i};
         return p;
       }
     }
