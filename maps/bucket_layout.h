@@ -239,7 +239,7 @@ struct Probe {
 // THE probe loop. Searches the chain at `head` for `key` (whose tophash is `top`).
 // With kTrackFree it also remembers the first empty slot, for an insert.
 template <bool kTrackFree, class K, class V>
-Probe<K, V> probe_chain(Bucket<K, V>* head, std::uint8_t top, const K& key) {
+REHASHLAB_ALWAYS_INLINE Probe<K, V> probe_chain(Bucket<K, V>* head, std::uint8_t top, const K& key) {
   Probe<K, V> p;
   for (Bucket<K, V>* b = head; b != nullptr; b = b->overflow) {
     p.tail = b;

@@ -116,4 +116,12 @@ concept ResizableMap =
 #define REHASHLAB_DEBUG_CHECK(map) ((void)0)
 #endif
 
+// The one probe loop of each bucket layout (buckets::probe_chain,
+// slab_index::probe_chain) is inlined into every caller. GCC kept both out of
+// line (several call sites each); a lookup then returned its result struct
+// through the stack, and independent finds stopped overlapping in the CPU:
+// overflow_slab's hits, whose two dependent cache misses need that overlap most,
+// measured 1.3-1.9x slower at 1M and 10M entries (results/bench/README.md).
+#define REHASHLAB_ALWAYS_INLINE [[gnu::always_inline]] inline
+
 }  // namespace rehashlab

@@ -206,7 +206,8 @@ inline unsigned first_slot(std::uint64_t slots) { return static_cast<unsigned>(s
 // one (Go's emptyRest; check_chain enforces it), so no match hides behind it.
 // With kTrackFree, remembers the chain's first empty slot.
 template <bool kTrackFree, class KeyMatches>
-IndexProbe probe_chain(const BucketSlab& slab, IndexBucket* head, std::uint8_t fp, KeyMatches&& key_matches) {
+REHASHLAB_ALWAYS_INLINE IndexProbe probe_chain(const BucketSlab& slab, IndexBucket* head, std::uint8_t fp,
+                                               KeyMatches&& key_matches) {
   static_assert(kEmptyRest == 0 && kEmptyOne == 1, "slots_equal(b, kEmptyOne) | rest finds empties");
   IndexProbe p;
   for (IndexBucket* b = head; b != nullptr; b = next(slab, b)) {

@@ -39,6 +39,61 @@ TEST(ChunkedSlab, IdRangesOfChunksAreContiguous) {
   EXPECT_EQ(S::chunk_cells(40) * 8, std::size_t{1} << 20);
 }
 
+// chunk_of() is branch-free arithmetic; check it against the definition (the id
+// range [chunk_start(c), chunk_start(c) + chunk_cells(c)) of every chunk up to
+// the 2^32 - 1 id limit) at both ends of every chunk and at random ids, for cell
+// sizes whose first and full-size chunks differ (8, 16, 64 bytes) and for cells
+// so large that every chunk has the same size.
+template <class S>
+void expect_chunk_of_matches_ranges() {
+  std::size_t chunks = 0;
+  for (std::size_t c = 0; S::chunk_start(c) < S::kMaxCells; ++c, ++chunks) {
+    const std::uint64_t first = S::chunk_start(c);
+    const std::uint64_t last = std::min(first + S::chunk_cells(c), S::kMaxCells) - 1;
+    ASSERT_EQ(S::chunk_of(static_cast<std::uint32_t>(first)), c) << "first id of chunk " << c;
+    ASSERT_EQ(S::chunk_of(static_cast<std::uint32_t>(last)), c) << "last id of chunk " << c;
+  }
+  ASSERT_GT(chunks, 1u);
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 100000; ++i) {
+    const auto id = static_cast<std::uint32_t>(rng() % S::kMaxCells);
+    const std::size_t c = S::chunk_of(id);
+    ASSERT_LE(S::chunk_start(c), id);
+    ASSERT_LT(id, S::chunk_start(c) + S::chunk_cells(c));
+  }
+}
+
+struct Cell16 { std::uint64_t key, value; };
+struct Cell64 { unsigned char bytes[64]; };
+struct Cell2M { unsigned char bytes[std::size_t{2} << 20]; };
+
+TEST(ChunkedSlab, ChunkOfMatchesEveryChunkRangeUpToTheIdLimit) {
+  expect_chunk_of_matches_ranges<ChunkedSlab<std::uint64_t>>();
+  expect_chunk_of_matches_ranges<ChunkedSlab<Cell16>>();
+  expect_chunk_of_matches_ranges<ChunkedSlab<Cell64>>();
+  static_assert(ChunkedSlab<Cell2M>::kFirstShift == ChunkedSlab<Cell2M>::kBigShift);
+  for (std::uint32_t id : {0u, 1u, 2u, 12345u, 0xFFFFFFFEu}) EXPECT_EQ(ChunkedSlab<Cell2M>::chunk_of(id), id);
+}
+
+TEST(ChunkedSlab, CellAddressesAreContiguousWithinAChunkAndDistinctAcrossChunks) {
+  MemoryCounter mem;
+  ChunkedSlab<Cell16> slab(mem);
+  const std::size_t n = ChunkedSlab<Cell16>::chunk_start(12);  // spans small and full-size chunks
+  std::vector<std::uint32_t> ids;
+  for (std::size_t i = 0; i < n; ++i) ids.push_back(slab.emplace(Cell16{i, ~i}));
+  for (std::size_t c = 0; c < 12; ++c) {
+    const auto first = static_cast<std::uint32_t>(ChunkedSlab<Cell16>::chunk_start(c));
+    for (std::uint64_t k = 0; k < ChunkedSlab<Cell16>::chunk_cells(c); ++k) {
+      ASSERT_EQ(slab.at(first + static_cast<std::uint32_t>(k)), slab.at(first) + k) << c;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(slab.at(ids[i])->key, i);  // distinct cells: every write survived
+    ASSERT_EQ(slab.at(ids[i])->value, ~i);
+  }
+  for (std::uint32_t id : ids) slab.destroy(id);
+}
+
 TEST(ChunkedSlab, CellsNeverMoveAndFreedCellsAreReusedLowestChunkFirst) {
   MemoryCounter mem;
   ChunkedSlab<std::uint64_t> slab(mem);

@@ -6,8 +6,13 @@
 //
 // Chunks. Chunk 0 holds 2^a cells (about 4 KiB), chunk k >= 1 holds 2^(a+k-1)
 // (doubling) until chunks reach 2^b cells (about 1 MiB); from then on every chunk
-// holds 2^b. Small maps therefore pay a few KiB, big ones ~1 MiB per chunk, and
-// id -> (chunk, offset) is a shift and a mask (or, below 2^b, one bit_width).
+// holds 2^b. Small maps therefore pay a few KiB, big ones ~1 MiB per chunk.
+// id -> cell has no branch (a lookup's one slab access is on its critical path;
+// the branchy version, a "small id?" test and chunk_start()'s own, measured ~5%
+// slower overflow_slab hits at 1M entries, results/bench/README.md):
+// chunk_of() is a min, a bit_width and a shift, and each chunk keeps `origin`,
+// the address its cell 0 would have if the chunk started at id 0, so the cell is
+// origin + id * sizeof(cell): one load from the chunk table, one multiply-add.
 // Chunk memory is a ZeroedArray: fresh pages for large chunks (nothing is filled
 // when a chunk is added; pages fault in as cells are first used) and returned to
 // the OS when the chunk is released.
@@ -90,16 +95,19 @@ class ChunkedSlab {
     if (c <= kBigShift - kFirstShift) return std::uint64_t{1} << (kFirstShift + c - 1);
     return std::uint64_t{1} << kBigShift;
   }
+  // Below 2^b: bit_width(id >> a) (chunk 0 for id < 2^a). From 2^b on:
+  // (b - a) + (id >> b), and bit_width((2^b - 1) >> a) == b - a, so clamping id
+  // to 2^b - 1 before the bit_width and adding id >> b covers both without a
+  // branch. bit_width(2x + 1) - 1 == bit_width(x) keeps bsr's operand nonzero.
   static constexpr std::size_t chunk_of(std::uint32_t id) {
-    if (id >= (std::uint32_t{1} << kBigShift)) return (id >> kBigShift) + (kBigShift - kFirstShift);
-    return static_cast<std::size_t>(std::bit_width(id >> kFirstShift));
+    constexpr std::uint32_t kLastSmallId = (std::uint32_t{1} << kBigShift) - 1;
+    const std::uint64_t small = std::min(id, kLastSmallId) >> kFirstShift;
+    return static_cast<std::size_t>(std::bit_width((small << 1) | 1) - 1) + (id >> kBigShift);
   }
 
-  // The cell's storage. Hot path: one branch, a shift or bit_width, two loads.
+  // The cell's storage (its chunk must be reserved). Hot path: no branch.
   T* at(std::uint32_t id) const {
-    const std::size_t c = chunk_of(id);
-    const std::uint64_t offset = id - chunk_start(c);
-    return std::launder(reinterpret_cast<T*>(cells(c) + offset));
+    return std::launder(reinterpret_cast<T*>(chunks_[chunk_of(id)].origin + std::uintptr_t{id} * sizeof(Cell)));
   }
 
   // Hands out an unused cell (uninitialized storage) and returns its id. Throws
@@ -111,6 +119,7 @@ class ChunkedSlab {
     if (!k.storage) {
       k.storage = ZeroedArray(*mem_, chunk_cells(c) * sizeof(Cell), ZeroFill::kFreshPages);
       reserved_bytes_ += k.storage.size_bytes();
+      k.origin = reinterpret_cast<std::uintptr_t>(k.storage.data()) - chunk_start(c) * sizeof(Cell);
     }
     std::uint32_t offset;
     if (k.free_head != 0) {
@@ -233,6 +242,7 @@ class ChunkedSlab {
     std::uint32_t live = 0;       // cells handed out and not freed
     std::uint32_t used = 0;       // cells ever handed out (bump pointer)
     std::uint32_t free_head = 0;  // first free cell's offset + 1; 0: none
+    std::uintptr_t origin = 0;    // storage address - chunk_start(c) cells (wraps; see at())
   };
 
   Cell* cells(std::size_t c) const { return static_cast<Cell*>(chunks_[c].storage.data()); }
