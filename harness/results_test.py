@@ -63,6 +63,8 @@ class SmokeSuite(unittest.TestCase):
             self.assertGreaterEqual(len(r["resizes"]), 1, m)  # 3000 entries need a grow
             self.assertGreater(s["payload_bytes_inserted"], 0)
             self.assertGreater(len(r["memory"]["over_doubling"]), 0)
+            # Linux has /proc/stat: host steal during the measured phase is a number.
+            self.assertGreaterEqual(r["host"]["steal_ms"], 0, m)
 
     def test_validator_rejects_broken_results(self):
         bad = tempfile.mkdtemp(dir=TMP)
@@ -73,6 +75,7 @@ class SmokeSuite(unittest.TestCase):
         r = load((path))
         del r["summary"]["p999_ns"]
         del r["summary"]["response"]
+        r["host"]["steal_ms"] = -10
         with open(path, "w") as f:
             json.dump(r, f)
         hgrm = os.path.join(bad, name.replace(".json", ".service.hgrm"))
@@ -82,6 +85,7 @@ class SmokeSuite(unittest.TestCase):
         self.assertIn("p999_ns", problems)
         self.assertIn("response", problems)
         self.assertIn("bad header", problems)
+        self.assertIn("host.steal_ms", problems)
 
 
 class Interrupt(unittest.TestCase):

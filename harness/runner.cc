@@ -251,6 +251,13 @@ int write_run_results(const RunConfig& cfg, const RunContext& ctx, const LoopRes
   }
   o.end_object();
 
+  o.key("host");
+  o.begin_object();
+  o.key("steal_ms");
+  if (m.steal_ms) o.value(*m.steal_ms); else o.null();
+  o.field("steal_source", "/proc/stat steal, all CPUs, measured phase");
+  o.end_object();
+
   o.key("memory");
   o.begin_object();
   o.field("peak_bytes", m.peak_bytes);

@@ -5,12 +5,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "harness/atomic_file.h"
 #include "harness/histogram.h"
+#include "harness/host_steal.h"
 #include "harness/json.h"
 #include "harness/provenance.h"
 #include "harness/run_config.h"
@@ -134,6 +136,7 @@ struct MapOutcome {
   std::vector<DoublingSample> doubling;
   std::string checksum;
   unsigned long long rss_baseline = 0, rss_final = 0, rss_peak = 0;
+  std::optional<double> steal_ms;  // host steal during the measured phase (host_steal.h)
 };
 // Writes the .hgrm, .csv and .json files; returns the exit status.
 int write_run_results(const RunConfig& cfg, const RunContext& ctx, const LoopResult& r, const MapOutcome& m);
@@ -169,7 +172,9 @@ int run_map(const RunConfig& cfg, RunContext& ctx) {
     out.counters_start = map.resize_counters();
     out.ops = w.ops();
     const std::string label = cfg.run_id();
+    const std::optional<double> steal_before = host_steal_ms();
     timed_loop(ctx.clock, loop_config(cfg, out.ops, label.c_str()), op, probe, result);
+    out.steal_ms = steal_between(steal_before, host_steal_ms());
     out.peak_bytes = mem.peak_bytes();
     out.final_bytes = mem.live_bytes();
     out.allocations = mem.allocations();

@@ -211,6 +211,11 @@ def check_run(p, directory, name):
     p.need(where + " timer", run["timer"], TIMER)
     if p.need(where + " noise_floor", run["noise_floor"], ["ops", "instrument_overhead_ns"]):
         check_percentiles(p, where + " noise_floor", run["noise_floor"])
+    # "host" was added after the first recorded results; those stay valid without it.
+    if "host" in run and p.need(where + " host", run["host"], ["steal_ms"]):
+        steal = run["host"]["steal_ms"]
+        if steal is not None and (not is_type(steal, NUM) or steal < 0):
+            p.add(where, "host.steal_ms must be a number >= 0 or null")
     p.need(where + " memory", run["memory"], MEMORY)
     for i, r in enumerate(run["resizes"]):
         if p.need("%s resizes[%d]" % (where, i), r, RESIZE):

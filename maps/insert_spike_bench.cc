@@ -65,12 +65,14 @@
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "harness/host_steal.h"
 #include "maps/registry.h"
 
 namespace rehashlab {
@@ -127,18 +129,6 @@ std::map<std::string, SpikeResult, std::less<>>& results() {
   return r;
 }
 
-// Cumulative steal time of all CPUs in ms (/proc/stat), or -1 if unreadable.
-double steal_ms_now() {
-  std::FILE* f = std::fopen("/proc/stat", "r");
-  if (f == nullptr) return -1;
-  unsigned long long user, nice, system, idle, iowait, irq, softirq, steal;
-  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle,
-                              &iowait, &irq, &softirq, &steal);
-  std::fclose(f);
-  const long hz = ::sysconf(_SC_CLK_TCK);
-  return got == 8 && hz > 0 ? static_cast<double>(steal) * 1000.0 / static_cast<double>(hz) : -1;
-}
-
 struct TimedPass {
   std::vector<std::uint32_t> ns;  // per insert, saturated at 2^32-1
   double max_ns = 0, total_ns = 0, steal_ms = 0;
@@ -154,7 +144,7 @@ TimedPass time_each_insert(const std::vector<std::uint64_t>& ks) {
   p.ns.resize(ks.size());
   MemoryCounter mem;
   M map(SeededHash<std::uint64_t>{kRunSeed}, mem);
-  const double steal0 = steal_ms_now();
+  const std::optional<double> steal0 = host_steal_ms();
   for (std::size_t i = 0; i < ks.size(); ++i) {
     const auto t0 = Clock::now();
     const bool inserted = map.insert_or_assign(ks[i], i);
@@ -166,8 +156,7 @@ TimedPass time_each_insert(const std::vector<std::uint64_t>& ks) {
     if (ns > 100'000) ++p.over_100us;
     if (static_cast<double>(ns) > p.max_ns) p.max_ns = static_cast<double>(ns), p.max_at = i;
   }
-  const double steal1 = steal_ms_now();
-  p.steal_ms = steal0 < 0 || steal1 < 0 ? -1 : steal1 - steal0;
+  p.steal_ms = steal_between(steal0, host_steal_ms()).value_or(-1);
   p.final_bytes = static_cast<double>(mem.live_bytes());
   p.peak_bytes = static_cast<double>(mem.peak_bytes());
   p.grows = map.resize_counters().grows_started;

@@ -146,6 +146,9 @@ def run_set_numbers(rs):
     instr = [r.summary.get("instrument_overhead_ns") for r in rs.runs
              if r.summary.get("instrument_overhead_ns") is not None]
     seeds = sorted({r.get("config", "seed") for r in rs.runs if r.get("config", "seed") is not None})
+    # Host steal during each run's measured phase (absent in results recorded before it was).
+    steals = [(r.get("host", "steal_ms"), r.run_id) for r in rs.runs if r.get("host", "steal_ms") is not None]
+    steal_max = max(steals) if steals else None
     manifest = rs.manifest or {}
     commit = prov.get("git_commit") or "unknown"
     rate = next(iter(opened.values())).summary.get("rate") if opened else None
@@ -162,6 +165,9 @@ def run_set_numbers(rs):
         "CalibrationMs": timer.get("calibration_ms"), "MaintIntervalMs": maint.get("interval_ms"),
         "MaintBudgetUs": maint.get("budget_us"), "HashSeed": cfg.get("hash_seed"),
         "Seed": seeds[0] if len(seeds) == 1 else None,
+        "StealKnownRuns": len(steals) if steals else None,
+        "StealRuns": sum(1 for ms, _ in steals if ms > 0) if steals else None,
+        "StealMaxMs": steal_max[0] if steal_max else None,
     }
     text = {
         "Suite": manifest.get("suite", "unknown"), "CPU": prov.get("cpu_model", "unknown"),
@@ -173,6 +179,7 @@ def run_set_numbers(rs):
         "TscInvariant": {True: "yes", False: "no"}.get(timer.get("tsc_invariant"), "unknown"),
         "Seeds": ", ".join(str(s) for s in seeds) or "unknown", "ResultsDir": rs.dir,
         "Hostname": prov.get("hostname", "unknown"),
+        "StealMaxRun": (steal_max[1] if steal_max[0] > 0 else "none") if steal_max else "unknown",
     }
     return num, text
 
