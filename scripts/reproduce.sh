@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from benchmarks to paper:
 #   bazel run //:reproduce                         quick suite -> results/latest/, figures, paper
-#   bazel run //:reproduce -- --full               paper suite (N up to 20M; 672 s in the reference run)
+#   bazel run //:reproduce -- --full               paper suite (N up to 20M; 687 s in the reference run)
 #   bazel run //:reproduce -- --results=results/reference   no run: figures + paper from existing results
 # Flags:
 #   --full              run the `paper` suite instead of `quick`
