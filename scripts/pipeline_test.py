@@ -50,6 +50,11 @@ class SmokeResultsThroughTheScripts(unittest.TestCase):
             macros = f.read()
         self.assertIn("\\newcommand", macros)
         self.assertIsNone(re.search(r"\b(nan|inf)\b", macros, re.IGNORECASE), "a macro holds nan/inf")
+        # Real runs record host steal; every run of the set is counted (fewer than
+        # 1000 runs, so the number is printed without digit grouping).
+        self.assertIn("\\ResStealKnowntrue", macros)
+        runs = len([f for f in os.listdir(self.out) if f.endswith(".json") and f != "manifest.json"])
+        self.assertIn("\\newcommand{\\ResStealKnownRuns}{%d}" % runs, macros)
 
     def test_claims_report_every_claim(self):
         listed = script("check_claims.py", self.out, "--list")
