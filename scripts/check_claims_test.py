@@ -45,6 +45,17 @@ class ClaimsTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("FAILS    RedisDualShrinks", out)
 
+    def test_maxima_from_runs_with_host_steal_say_so(self):
+        # The fixture predates host.steal_ms: no annotation. Give two runs steal (one
+        # none): the claim comparing their maxima shows it beside each number.
+        rc, out, _ = _run([tu.OK, f"--only={FAILING}"])
+        self.assertNotIn("host steal", out)
+        d = tu.copy_fixture()
+        tu.edit_run(d, tu.run_id("full_rehash"), lambda x: x.update(host={"steal_ms": 1234.0}))
+        tu.edit_run(d, tu.run_id("go_incremental"), lambda x: x.update(host={"steal_ms": 0}))
+        rc, out, _ = _run([d, f"--only={FAILING}"])
+        self.assertRegex(out, r"full_rehash max 52,079 ns \[host steal 1,234 ms\], go_incremental max 2,153 ns \(")
+
     def test_missing_data_does_not_hold(self):
         rc, out, _ = _run([tu.PARTIAL, "--only=RedisDualShrinks,FullRehashMaxIsResize"])
         self.assertEqual(rc, 1)

@@ -44,7 +44,9 @@ def _save(fig, out_dir, name):
     for ext in ("png", "pdf"):
         path = os.path.join(out_dir, f"{name}.{ext}")
         tmp = path + ".tmp." + ext
-        fig.savefig(tmp, bbox_inches="tight", pad_inches=0.02)
+        # No creation date in the PDF: the same results give byte-identical figures.
+        meta = {"CreationDate": None} if ext == "pdf" else {}
+        fig.savefig(tmp, bbox_inches="tight", pad_inches=0.02, metadata=meta)
         os.replace(tmp, path)
         paths.append(path)
     plt.close(fig)

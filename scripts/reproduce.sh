@@ -123,6 +123,10 @@ pdf=""
 if [[ $want_paper -eq 1 ]]; then
   if command -v latexmk >/dev/null && command -v pdflatex >/dev/null; then
     note "building the paper with latexmk"
+    # The PDF is dated when its results were recorded (manifest "started"), not when
+    # it was built, so the same results give the same PDF (pdfTeX reads these).
+    started=$("$python" -c 'import json,sys,datetime; print(int(datetime.datetime.strptime(json.load(open(sys.argv[1]))["started"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))' "$dir/manifest.json" 2>/dev/null) || started=""
+    if [[ -n "$started" ]]; then export SOURCE_DATE_EPOCH=$started FORCE_SOURCE_DATE=1; fi
     if (cd "$workspace/paper" && latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir=build paper.tex >build.log 2>&1); then
       cp "$workspace/paper/build/paper.pdf" "$workspace/paper/paper.pdf" && pdf="$workspace/paper/paper.pdf"
     else
