@@ -13,10 +13,12 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <sstream>
 
 #include "harness/atomic_file.h"
+#include "harness/host_steal.h"
 #include "harness/json.h"
 #include "harness/provenance.h"
 
@@ -173,6 +175,7 @@ int execute_plan(const std::string& suite_name, const std::vector<RunConfig>& pl
     for (auto& a : args) cargv.push_back(a.data());
     cargv.push_back(nullptr);
     const auto r0 = std::chrono::steady_clock::now();
+    const std::optional<double> steal0 = host_steal_ms();
     struct timespec started_at {};
     ::clock_gettime(CLOCK_REALTIME_COARSE, &started_at);  // the clock file times use
     const pid_t pid = ::fork();
@@ -197,7 +200,14 @@ int execute_plan(const std::string& suite_name, const std::vector<RunConfig>& pl
     if ((clean_exit || g_stop != 0) && written_since(json, started_at)) {
       r.status = "ok";
       r.checksum = read_checksum(json);
-      std::fprintf(stderr, "ok %.1fs\n", r.seconds);
+      // Whole child (load, noise floor, measured phase); the result file has the
+      // measured phase's own host.steal_ms.
+      const double steal = steal_between(steal0, host_steal_ms()).value_or(0);
+      if (steal > 0) {
+        std::fprintf(stderr, "ok %.1fs (host steal %.0f ms)\n", r.seconds, steal);
+      } else {
+        std::fprintf(stderr, "ok %.1fs\n", r.seconds);
+      }
     } else if (g_stop != 0) {
       r.status = "not_run";  // killed by our own interrupt before its result existed
       r.exit_status = -1;

@@ -15,6 +15,10 @@
 //   payload_moved_per_byte (Insert) payload bytes moved by resizing / payload bytes
 //                          inserted (write amplification)
 //   grows                  (Insert) resizes started while growing to n
+//   host_steal_ms          host steal time while this benchmark ran (its iterations,
+//                          untimed setup inside them included; /proc/stat, all CPUs,
+//                          10 ms ticks; harness/host_steal.h, -1 if unreadable):
+//                          not 0: the host took CPU time from this machine meanwhile
 // A find benchmark fails (SkipWithError) if a hit is not found or a miss is.
 //
 // Flags (before Google Benchmark's own, e.g. --benchmark_out=FILE
@@ -34,11 +38,13 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "harness/host_steal.h"
 #include "maps/registry.h"
 
 namespace rehashlab {
@@ -88,6 +94,7 @@ void bm_find(benchmark::State& state, std::size_t n) {
   Built<M>& b = built<M>(n);
   const std::vector<std::uint64_t>& keys = kHit ? b.hits : b.misses;
   std::size_t i = 0, found = 0;
+  const std::optional<double> steal0 = host_steal_ms();
   for (auto _ : state) {
     const std::uint64_t* v = b.map->find(keys[i]);
     benchmark::DoNotOptimize(v);
@@ -98,6 +105,7 @@ void bm_find(benchmark::State& state, std::size_t n) {
   if (found != (kHit ? iters : 0)) state.SkipWithError(kHit ? "a present key was not found" : "an absent key was found");
   state.SetItemsProcessed(static_cast<std::int64_t>(iters));
   state.counters["bytes_per_entry"] = static_cast<double>(b.mem.live_bytes()) / static_cast<double>(n);
+  state.counters["host_steal_ms"] = steal_between(steal0, host_steal_ms()).value_or(-1);
 }
 
 template <class M>
@@ -105,6 +113,7 @@ void bm_insert(benchmark::State& state, std::size_t n) {
   if (g_release_built) g_release_built();
   const std::vector<std::uint64_t> keys = shuffled_keys(n, hit_key, 3);
   double bytes = 0, peak = 0, moved = 0, grows = 0;
+  const std::optional<double> steal0 = host_steal_ms();
   for (auto _ : state) {
     MemoryCounter mem;
     auto map = std::make_unique<M>(SeededHash<std::uint64_t>{kSeed}, mem);
@@ -125,6 +134,7 @@ void bm_insert(benchmark::State& state, std::size_t n) {
   state.counters["peak_bytes_per_entry"] = peak / dn;
   state.counters["payload_moved_per_byte"] = moved / (dn * 2 * sizeof(std::uint64_t));
   state.counters["grows"] = grows;
+  state.counters["host_steal_ms"] = steal_between(steal0, host_steal_ms()).value_or(-1);
 }
 
 template <class M>
@@ -132,6 +142,7 @@ void bm_erase(benchmark::State& state, std::size_t n) {
   if (g_release_built) g_release_built();
   const std::vector<std::uint64_t> keys = shuffled_keys(n, hit_key, 4);
   double bytes = 0;
+  const std::optional<double> steal0 = host_steal_ms();
   for (auto _ : state) {
     state.PauseTiming();
     MemoryCounter mem;
@@ -148,6 +159,7 @@ void bm_erase(benchmark::State& state, std::size_t n) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
   state.counters["bytes_after_erase_all"] = bytes;
+  state.counters["host_steal_ms"] = steal_between(steal0, host_steal_ms()).value_or(-1);
 }
 
 [[noreturn]] void usage_error(const std::string& msg) {
