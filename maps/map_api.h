@@ -118,10 +118,12 @@ concept ResizableMap =
 
 // The one probe loop of each bucket layout (buckets::probe_chain,
 // slab_index::probe_chain) is inlined into every caller. GCC kept both out of
-// line (several call sites each); a lookup then returned its result struct
-// through the stack, and independent finds stopped overlapping in the CPU:
-// overflow_slab's hits, whose two dependent cache misses need that overlap most,
-// measured 1.3-1.9x slower at 1M and 10M entries (results/bench/README.md).
+// line (several call sites each), and a lookup returned its result struct
+// through the stack. Measured that way, overflow_slab's hits ran 1.3-1.9x slower
+// at 1M and 10M entries, go_incremental's 1.0-1.2x (results/bench/README.md).
+// Most likely successive independent finds overlapped less in the CPU, which
+// hurts most where a hit is two dependent cache misses (this VM exposes no
+// performance counters to confirm the mechanism).
 #define REHASHLAB_ALWAYS_INLINE [[gnu::always_inline]] inline
 
 }  // namespace rehashlab
