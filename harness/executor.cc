@@ -202,7 +202,7 @@ int execute_plan(const std::string& suite_name, const std::vector<RunConfig>& pl
       r.checksum = read_checksum(json);
       // Whole child (load, noise floor, measured phase); the result file has the
       // measured phase's own host.steal_ms.
-      const double steal = steal_between(steal0, host_steal_ms()).value_or(0);
+      const double steal = steal_since(steal0).value_or(0);
       if (steal > 0) {
         std::fprintf(stderr, "ok %.1fs (host steal %.0f ms)\n", r.seconds, steal);
       } else {

@@ -18,10 +18,11 @@ namespace rehashlab {
 // is missing or has no steal column (not Linux, very old kernels).
 std::optional<double> host_steal_ms();
 
-// Steal between two readings, or nullopt if either failed.
-inline std::optional<double> steal_between(std::optional<double> before, std::optional<double> after) {
-  if (!before || !after) return std::nullopt;
-  return *after - *before;
+// Steal since an earlier host_steal_ms() reading, or nullopt if either read failed.
+inline std::optional<double> steal_since(std::optional<double> before) {
+  const std::optional<double> now = host_steal_ms();
+  if (!before || !now) return std::nullopt;
+  return *now - *before;
 }
 
 }  // namespace rehashlab

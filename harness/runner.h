@@ -174,7 +174,7 @@ int run_map(const RunConfig& cfg, RunContext& ctx) {
     const std::string label = cfg.run_id();
     const std::optional<double> steal_before = host_steal_ms();
     timed_loop(ctx.clock, loop_config(cfg, out.ops, label.c_str()), op, probe, result);
-    out.steal_ms = steal_between(steal_before, host_steal_ms());
+    out.steal_ms = steal_since(steal_before);
     out.peak_bytes = mem.peak_bytes();
     out.final_bytes = mem.live_bytes();
     out.allocations = mem.allocations();

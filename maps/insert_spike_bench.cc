@@ -156,7 +156,7 @@ TimedPass time_each_insert(const std::vector<std::uint64_t>& ks) {
     if (ns > 100'000) ++p.over_100us;
     if (static_cast<double>(ns) > p.max_ns) p.max_ns = static_cast<double>(ns), p.max_at = i;
   }
-  p.steal_ms = steal_between(steal0, host_steal_ms()).value_or(-1);
+  p.steal_ms = steal_since(steal0).value_or(-1);
   p.final_bytes = static_cast<double>(mem.live_bytes());
   p.peak_bytes = static_cast<double>(mem.peak_bytes());
   p.grows = map.resize_counters().grows_started;

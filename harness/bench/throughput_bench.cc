@@ -89,6 +89,11 @@ Built<M>& built(std::size_t n) {
   return *cur;
 }
 
+// The host_steal_ms counter: steal since `before` (read before the benchmark's loop).
+void set_host_steal(benchmark::State& state, std::optional<double> before) {
+  state.counters["host_steal_ms"] = steal_since(before).value_or(-1);
+}
+
 template <class M, bool kHit>
 void bm_find(benchmark::State& state, std::size_t n) {
   Built<M>& b = built<M>(n);
@@ -105,7 +110,7 @@ void bm_find(benchmark::State& state, std::size_t n) {
   if (found != (kHit ? iters : 0)) state.SkipWithError(kHit ? "a present key was not found" : "an absent key was found");
   state.SetItemsProcessed(static_cast<std::int64_t>(iters));
   state.counters["bytes_per_entry"] = static_cast<double>(b.mem.live_bytes()) / static_cast<double>(n);
-  state.counters["host_steal_ms"] = steal_between(steal0, host_steal_ms()).value_or(-1);
+  set_host_steal(state, steal0);
 }
 
 template <class M>
@@ -134,7 +139,7 @@ void bm_insert(benchmark::State& state, std::size_t n) {
   state.counters["peak_bytes_per_entry"] = peak / dn;
   state.counters["payload_moved_per_byte"] = moved / (dn * 2 * sizeof(std::uint64_t));
   state.counters["grows"] = grows;
-  state.counters["host_steal_ms"] = steal_between(steal0, host_steal_ms()).value_or(-1);
+  set_host_steal(state, steal0);
 }
 
 template <class M>
@@ -159,7 +164,7 @@ void bm_erase(benchmark::State& state, std::size_t n) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
   state.counters["bytes_after_erase_all"] = bytes;
-  state.counters["host_steal_ms"] = steal_between(steal0, host_steal_ms()).value_or(-1);
+  set_host_steal(state, steal0);
 }
 
 [[noreturn]] void usage_error(const std::string& msg) {
