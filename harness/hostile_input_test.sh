@@ -117,9 +117,9 @@ expect F-conflict 2 "--mode=open needs --rate" -- R run --maps=full_rehash --wor
 expect F-conflict 2 "must sum to 100" -- \
   R run --maps=full_rehash --workload=mixed --n=5 --read=50 --update=50 --insert=50 --out="$tmp/o"
 expect F-conflict 2 "string keys" -- R run --maps=full_rehash --workload=insert_growth --n=5 --key=str16 --value-bytes=64 --out="$tmp/o"
-expect F-conflict 2 "--zero-fill=naive: map 'boost_flat' has no such switch \(maps that have one: full_rehash, go_incremental" -- \
-  R run --maps=boost_flat --workload=insert_growth --n=5 --zero-fill=naive --out="$tmp/o"
-expect F-conflict 2 "--zero-fill=lazy: expected fresh or naive" -- R run --maps=full_rehash --workload=insert_growth --n=5 --zero-fill=lazy --out="$tmp/o"
+expect F-conflict 2 "--alloc=naive: map 'boost_flat' has no such switch \(maps that have one: full_rehash, go_incremental" -- \
+  R run --maps=boost_flat --workload=insert_growth --n=5 --alloc=naive --out="$tmp/o"
+expect F-conflict 2 "--alloc=lazy: expected fresh, system or naive" -- R run --maps=full_rehash --workload=insert_growth --n=5 --alloc=lazy --out="$tmp/o"
 check "[F-*] nothing was created for rejected command lines" test ! -e "$tmp/o"
 
 # --- Output directory that cannot be written: message, exit 1 --------------------

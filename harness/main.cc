@@ -56,9 +56,11 @@ run flags:
   --maintenance-budget-us=US     budget per call (default 1000)
   --timer=auto|tsc|steady clock source (default auto: TSC if invariant)
   --calibration-ms=MS     TSC calibration against CLOCK_MONOTONIC (default 20)
-  --zero-fill=fresh|naive in-house maps only: large arrays from fresh zero pages, the old one
-                          returned in bounded chunks (default), or naive memset + free at once;
-                          naive runs get the suffix .naive in their run id
+  --alloc=fresh|system|naive   in-house maps only: large arrays from fresh zero pages, the old
+                          one returned in bounded chunks (fresh, default: rehashlab's own); the
+                          platform allocator, calloc + one free (system: as the real systems);
+                          operator new + memset + one free (naive); system/naive runs get the
+                          suffix .system/.naive in their run id
 
 )" R"(Progress goes to stderr. Interrupting a suite keeps finished results; manifest.json
 lists what was not run.

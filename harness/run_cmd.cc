@@ -77,7 +77,7 @@ int run_command(const cli::Args& args, int argc, char** argv) {
       for (const auto& m : maps) {
         RunConfig c = base;
         c.map = m;
-        require_zero_fill_supported(c);
+        require_alloc_supported(c);
         plan.push_back(c);
       }
     }
@@ -93,7 +93,7 @@ int run_one_command(const cli::Args& args, int argc, char** argv) {
   cfg.workload.kind = parse_workload_flag(args.get("workload"));
   cfg.open_loop = parse_mode(args.get("mode", "closed"));
   parse_run_flags(args, cfg);
-  require_zero_fill_supported(cfg);
+  require_alloc_supported(cfg);
   (void)argc;
   (void)argv;
   if (cfg.key == "u64" && cfg.value_bytes == 8) return run_one_u64_v8(cfg);

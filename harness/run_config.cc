@@ -13,7 +13,7 @@ namespace rehashlab {
 const std::vector<std::string> kRunFlags = {
     "n", "ops", "rate", "seed", "hash-seed", "key", "value-bytes", "window", "top-k", "noise-ops",
     "maintenance", "maintenance-interval-ms", "maintenance-budget-us", "timer", "calibration-ms",
-    "read", "update", "insert", "dist", "theta", "trace", "out", "zero-fill"};
+    "read", "update", "insert", "dist", "theta", "trace", "out", "alloc"};
 
 namespace {
 std::string fmt_double(double v) {
@@ -27,7 +27,7 @@ std::string RunConfig::run_id() const {
   std::string id = std::string(workload_name(workload.kind)) + "." + key + ".v" + std::to_string(value_bytes) + "." +
                    mode_name() + "." + map + ".n" + std::to_string(workload.n);
   if (workload.kind == WorkloadKind::kMixed) id += workload.zipfian ? ".zipf" : ".unif";
-  if (zero_fill == ZeroFill::kNaive) id += ".naive";
+  if (alloc != AllocMode::kFresh) id += std::string(".") + alloc_mode_name(alloc);
   return id;
 }
 
@@ -65,7 +65,7 @@ std::vector<std::string> RunConfig::to_child_args() const {
   if (workload.kind != WorkloadKind::kReplay) a.push_back("--n=" + std::to_string(workload.n));
   if (workload.ops != 0) a.push_back("--ops=" + std::to_string(workload.ops));
   if (open_loop) a.push_back("--rate=" + fmt_double(rate));
-  if (zero_fill == ZeroFill::kNaive) a.push_back("--zero-fill=naive");
+  if (alloc != AllocMode::kFresh) a.push_back(std::string("--alloc=") + alloc_mode_name(alloc));
   if (!workload.trace_path.empty()) a.push_back("--trace=" + workload.trace_path);
   return a;
 }
@@ -158,18 +158,16 @@ void parse_run_flags(const cli::Args& args, RunConfig& cfg) {
   } else if (args.has("rate")) {
     throw cli::UsageError("--rate is only for --mode=open");
   }
-  const std::string fill = args.get("zero-fill", "fresh");
-  if (fill != "fresh" && fill != "naive") throw cli::UsageError("--zero-fill=" + fill + ": expected fresh or naive");
-  cfg.zero_fill = fill == "naive" ? ZeroFill::kNaive : ZeroFill::kFreshPages;
+  cfg.alloc = parse_alloc_mode(args.get("alloc", "fresh"));
   cfg.out_dir = args.get("out");
 }
 
 namespace {
-// Names of the maps whose constructor takes a ZeroFill (the in-house ones).
-std::vector<std::string> zero_fill_maps() {
+// Names of the maps whose constructor takes an AllocMode (the in-house ones).
+std::vector<std::string> alloc_maps() {
   std::vector<std::string> names;
   AllMaps::for_each_map<std::uint64_t, std::uint64_t, SeededHash<std::uint64_t>>([&]<class M>(std::type_identity<M>) {
-    if constexpr (std::is_constructible_v<M, const typename M::hasher&, MemoryCounter&, ZeroFill>) {
+    if constexpr (std::is_constructible_v<M, const typename M::hasher&, MemoryCounter&, AllocMode>) {
       names.emplace_back(M::kName);
     }
   });
@@ -177,16 +175,24 @@ std::vector<std::string> zero_fill_maps() {
 }
 }  // namespace
 
-bool has_zero_fill_switch(const std::string& map) {
-  const auto names = zero_fill_maps();
+AllocMode parse_alloc_mode(const std::string& name) {
+  if (name == "fresh") return AllocMode::kFresh;
+  if (name == "system") return AllocMode::kSystem;
+  if (name == "naive") return AllocMode::kNaive;
+  throw cli::UsageError("--alloc=" + name + ": expected fresh, system or naive");
+}
+
+bool has_alloc_switch(const std::string& map) {
+  const auto names = alloc_maps();
   return std::find(names.begin(), names.end(), map) != names.end();
 }
 
-void require_zero_fill_supported(const RunConfig& cfg) {
-  if (cfg.zero_fill != ZeroFill::kNaive || has_zero_fill_switch(cfg.map)) return;
+void require_alloc_supported(const RunConfig& cfg) {
+  if (cfg.alloc == AllocMode::kFresh || has_alloc_switch(cfg.map)) return;
   std::string names;
-  for (const auto& n : zero_fill_maps()) names += (names.empty() ? "" : ", ") + n;
-  throw cli::UsageError("--zero-fill=naive: map '" + cfg.map + "' has no such switch (maps that have one: " + names +
+  for (const auto& n : alloc_maps()) names += (names.empty() ? "" : ", ") + n;
+  throw cli::UsageError(std::string("--alloc=") + alloc_mode_name(cfg.alloc) + ": map '" + cfg.map +
+                        "' has no such switch (maps that have one: " + names +
                         ")");
 }
 

@@ -28,9 +28,8 @@ struct RunConfig {
   double maintenance_interval_ms = 100;
   double maintenance_budget_us = 1000;
   std::string timer = "auto";  // auto | tsc | steady
-  // How the in-house maps get their large arrays: fresh zero pages with chunked
-  // release (default) or the naive memset + free-at-once (--zero-fill=naive).
-  ZeroFill zero_fill = ZeroFill::kFreshPages;
+  // How the in-house maps get and return their large arrays (--alloc).
+  AllocMode alloc = AllocMode::kFresh;
   double calibration_ms = 20;
   std::string out_dir;
 
@@ -47,10 +46,12 @@ extern const std::vector<std::string> kRunFlags;
 // Parses the shared per-run flags into `cfg` (map/workload/mode set by caller).
 // Throws cli::UsageError on bad values.
 void parse_run_flags(const cli::Args& args, RunConfig& cfg);
-// Whether the map's constructor takes a ZeroFill (the in-house maps).
-bool has_zero_fill_switch(const std::string& map);
-// UsageError if --zero-fill=naive is asked for a map that has no such switch.
-void require_zero_fill_supported(const RunConfig& cfg);
+// Whether the map's constructor takes an AllocMode (the in-house maps).
+bool has_alloc_switch(const std::string& map);
+// UsageError if a non-default --alloc is asked for a map that has no such switch.
+void require_alloc_supported(const RunConfig& cfg);
+// --alloc=fresh|system|naive.
+AllocMode parse_alloc_mode(const std::string& name);
 // UsageError unless the (key, value_bytes) pair is instantiated.
 void require_supported_types(const std::string& key, unsigned value_bytes);
 WorkloadKind parse_workload_flag(const std::string& name);

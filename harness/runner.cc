@@ -211,7 +211,7 @@ int write_run_results(const RunConfig& cfg, const RunContext& ctx, const LoopRes
   if (cfg.open_loop) o.value(cfg.rate); else o.null();
   o.field("seed", cfg.workload.seed);
   o.field("hash_seed", cfg.hash_seed);
-  o.field("zero_fill", cfg.zero_fill == ZeroFill::kNaive ? "naive" : "fresh");
+  o.field("alloc", alloc_mode_name(cfg.alloc));
   o.field("window", cfg.window);
   o.field("top_k", cfg.top_k);
   o.field("noise_ops", ctx.noise_ops);

@@ -141,12 +141,12 @@ struct MapOutcome {
 // Writes the .hgrm, .csv and .json files; returns the exit status.
 int write_run_results(const RunConfig& cfg, const RunContext& ctx, const LoopResult& r, const MapOutcome& m);
 
-// The run's map: in-house maps get the run's ZeroFill (require_zero_fill_supported
-// has rejected kNaive for the others).
+// The run's map: in-house maps get the run's AllocMode (require_alloc_supported
+// has rejected other modes for the rest).
 template <class M>
 M make_map(const RunConfig& cfg, MemoryCounter& mem) {
-  if constexpr (std::is_constructible_v<M, const typename M::hasher&, MemoryCounter&, ZeroFill>) {
-    return M(typename M::hasher{cfg.hash_seed}, mem, cfg.zero_fill);
+  if constexpr (std::is_constructible_v<M, const typename M::hasher&, MemoryCounter&, AllocMode>) {
+    return M(typename M::hasher{cfg.hash_seed}, mem, cfg.alloc);
   } else {
     return M(typename M::hasher{cfg.hash_seed}, mem);
   }

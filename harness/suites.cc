@@ -17,7 +17,7 @@ struct Entry {
   std::uint64_t n;
   std::uint64_t ops;  // 0: N
   bool zipfian;
-  bool naive = false;  // ZeroFill::kNaive; runs only the maps that have the switch
+  AllocMode alloc = AllocMode::kFresh;  // other modes: only the maps that have the switch
 };
 
 // ops/s for every open-loop entry: below every map's sustained insert rate at 10M
@@ -31,7 +31,7 @@ using W = WorkloadKind;
 const std::vector<Entry> kSmoke = {
     {W::kInsertGrowth, "u64", 8, false, 3000, 0, false},
     {W::kInsertGrowth, "u64", 8, true, 3000, 0, false},
-    {W::kInsertGrowth, "u64", 8, false, 3000, 0, false, true},
+    {W::kInsertGrowth, "u64", 8, false, 3000, 0, false, AllocMode::kNaive},
     {W::kMixed, "u64", 8, false, 2000, 4000, true},
     {W::kChurn, "u64", 8, false, 2000, 4000, false},
     {W::kShrink, "u64", 8, false, 2000, 2000, false},
@@ -41,7 +41,7 @@ const std::vector<Entry> kSmoke = {
 const std::vector<Entry> kQuick = {
     {W::kInsertGrowth, "u64", 8, false, 200000, 0, false},
     {W::kInsertGrowth, "u64", 8, true, 200000, 0, false},
-    {W::kInsertGrowth, "u64", 8, false, 200000, 0, false, true},
+    {W::kInsertGrowth, "u64", 8, false, 200000, 0, false, AllocMode::kNaive},
     {W::kInsertGrowth, "u64", 64, false, 100000, 0, false},
     {W::kInsertGrowth, "u64", 256, false, 100000, 0, false},
     {W::kInsertGrowth, "str16", 8, false, 100000, 0, false},
@@ -57,7 +57,7 @@ const std::vector<Entry> kPaper = {
     {W::kInsertGrowth, "u64", 8, false, 20000000, 0, false},
     {W::kInsertGrowth, "u64", 8, false, 10000000, 0, false},
     {W::kInsertGrowth, "u64", 8, true, 10000000, 0, false},
-    {W::kInsertGrowth, "u64", 8, false, 10000000, 0, false, true},
+    {W::kInsertGrowth, "u64", 8, false, 10000000, 0, false, AllocMode::kNaive},
     {W::kInsertGrowth, "u64", 8, false, 1000000, 0, false},
     {W::kInsertGrowth, "u64", 64, false, 2000000, 0, false},
     {W::kInsertGrowth, "u64", 256, false, 2000000, 0, false},
@@ -110,7 +110,7 @@ const std::vector<std::string>& suite_names() {
 
 const char* const kSuiteHelp = R"(suites (each entry runs for every map; open loop at 500k ops/s; seed 1):
   smoke  (seconds; used by the schema test) insert_growth u64 N=3000 closed+open (+ closed
-         with --zero-fill=naive for the in-house maps),
+         with --alloc=naive for the in-house maps),
          mixed zipf N=2000 x 4000 ops, churn N=2000 x 4000, shrink N=2000, replay 6000 ops
   quick  (< 3 min on 2 cores) insert_growth u64/v8 N=200k closed+open (+ naive zero fill,
          in-house maps); u64/v64, u64/v256,
@@ -143,10 +143,10 @@ std::vector<RunConfig> build_suite(const std::string& name, const std::vector<st
   std::vector<RunConfig> plan;
   for (const Entry& e : *entries) {
     for (const auto& m : maps) {
-      if (e.naive && !has_zero_fill_switch(m)) continue;
+      if (e.alloc != AllocMode::kFresh && !has_alloc_switch(m)) continue;
       RunConfig c;
       c.map = m;
-      c.zero_fill = e.naive ? ZeroFill::kNaive : ZeroFill::kFreshPages;
+      c.alloc = e.alloc;
       c.workload.kind = e.kind;
       c.workload.n = e.kind == W::kReplay ? trace.n + trace.ops : e.n;
       c.workload.ops = e.ops;

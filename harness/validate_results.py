@@ -37,7 +37,7 @@ TIMER = ["source", "ticks_per_ns", "calibration_ms", "overhead_ns", "overhead_mi
 MEMORY = ["peak_bytes", "final_bytes", "allocations", "deallocations", "bytes_per_entry_final",
           "bytes_per_entry_mean", "peak_to_final", "over_doubling", "over_doubling_mean",
           "rss_baseline_bytes", "rss_final_bytes", "rss_peak_bytes", "rss_delta_bytes"]
-CONFIG = ["workload", "key", "value_bytes", "mode", "n", "ops", "load_ops", "rate", "seed", "hash_seed", "zero_fill",
+CONFIG = ["workload", "key", "value_bytes", "mode", "n", "ops", "load_ops", "rate", "seed", "hash_seed", "alloc",
           "window", "top_k", "noise_ops", "read_pct", "update_pct", "insert_pct", "distribution", "theta",
           "trace"]
 RESIZE = ["start_op", "start_op_ns", "end_op", "migration_ops", "migration_total_ns", "migration_max_ns",

@@ -116,7 +116,7 @@ class BucketArray {
 
   BucketArray() = default;
   // Throws std::bad_alloc (nothing allocated then).
-  BucketArray(MemoryCounter& mem, std::uint8_t log2_buckets, ZeroFill fill)
+  BucketArray(MemoryCounter& mem, std::uint8_t log2_buckets, AllocMode fill)
       : mem_(&mem),
         log2_buckets_(log2_buckets),
         prealloc_(log2_buckets >= 4 ? std::size_t{1} << (log2_buckets - 4) : 0),

@@ -27,7 +27,7 @@
 // Deliberate differences from Go: no shrinking (Go never shrinks either); the
 // overflow count is exact (so the same-size threshold is 2^B, which is what Go's
 // sampled count amounts to); memory comes from the harness's counting allocator;
-// the new array is fresh zero pages by default (ZeroFill::kNaive: memset).
+// the new array is fresh zero pages by default (AllocMode: calloc or memset).
 #pragma once
 
 #include <cstdint>
@@ -52,7 +52,7 @@ class FullRehashMap {
   static constexpr std::string_view kName = "full_rehash";
   static constexpr bool kInHouse = true;
 
-  FullRehashMap(const Hash& hash, MemoryCounter& mem, ZeroFill fill = ZeroFill::kFreshPages)
+  FullRehashMap(const Hash& hash, MemoryCounter& mem, AllocMode fill = AllocMode::kFresh)
       : hash_(hash), mem_(&mem), fill_(fill) {}
   FullRehashMap(const FullRehashMap&) = delete;
   FullRehashMap& operator=(const FullRehashMap&) = delete;
@@ -148,7 +148,7 @@ class FullRehashMap {
   }
 
   // For tests of the allocation mode.
-  ZeroFill zero_fill() const { return fill_; }
+  AllocMode alloc_mode() const { return fill_; }
 
  private:
   // Copies every entry into a new array of 2^log2_buckets buckets, then frees the
@@ -179,7 +179,7 @@ class FullRehashMap {
 
   Hash hash_;
   MemoryCounter* mem_;
-  ZeroFill fill_;
+  AllocMode fill_;
   Array array_;             // the only bucket array; empty until the first insert
   std::size_t count_ = 0;   // live entries
   std::uint64_t doubling_grows_ = 0;

@@ -64,7 +64,7 @@
 //  * the last write evacuated at most 2 old buckets.
 //
 // Residual spikes (the point: spreading the moves is not enough).
-//  * New array: with ZeroFill::kFreshPages (default) it comes from fresh anonymous
+//  * New array: with AllocMode::kFresh (default) it comes from fresh anonymous
 //    pages (mmap), so no O(n) zero-fill runs on the write that starts the grow; pages
 //    fault in one at a time as evacuation and inserts first touch them.
 //  * Old array: as nevacuate advances, writes return the pages wholly below
@@ -79,10 +79,10 @@
 //    least 2^oldB / 2, which is far more than the chunks needed; if a new grow
 //    nevertheless starts while an array is still retiring, that rest is freed at
 //    once (counter forced_old_array_frees).
-//  * ZeroFill::kNaive (constructor switch, as FullRehashMap): operator new + memset
-//    of the whole new array when the grow starts, and the whole old array freed (a
-//    walk over its buckets plus one free) on the write that completes the
-//    migration: the naive behaviour the paper compares against.
+//  * AllocMode::kSystem / kNaive (constructor switch, as FullRehashMap): calloc
+//    (kSystem) or operator new + memset (kNaive) of the whole new array when the
+//    grow starts, and the whole old array freed (a walk over its buckets plus one
+//    free) on the write that completes the migration.
 //
 // hash0. The map hashes with a copy of the run's SeededHash whose seed is
 //   derive_seed(run_seed, instance, epoch) = mix64(run_seed ^ mix64(instance * phi + epoch))
@@ -186,7 +186,7 @@ class GoIncrementalMap {
   // rather than per page keeps the syscalls (and TLB shootdowns) few.
   static constexpr std::size_t kReleaseBatchBytes = std::size_t{64} << 10;
 
-  GoIncrementalMap(const Hash& hash, MemoryCounter& mem, ZeroFill fill = ZeroFill::kFreshPages)
+  GoIncrementalMap(const Hash& hash, MemoryCounter& mem, AllocMode fill = AllocMode::kFresh)
       : hash_(hash),
         run_seed_(seed_of(hash)),
         instance_(go_incremental_detail::next_instance_number()),
@@ -335,7 +335,7 @@ class GoIncrementalMap {
   std::size_t old_array_bytes_held() const {
     return old_ ? old_.bytes() - old_.released_bytes() : 0;
   }
-  ZeroFill zero_fill() const { return fill_; }
+  AllocMode alloc_mode() const { return fill_; }
 
  private:
   static std::uint64_t seed_of(const Hash& hash) {
@@ -404,7 +404,7 @@ class GoIncrementalMap {
     if (nevacuate_ == old_count) {  // the single completion check
       ++counters_.migrations_completed;
       same_size_grow_ = false;
-      if (fill_ == ZeroFill::kNaive) free_old_array();  // naive: all at once, now
+      if (fill_ != AllocMode::kFresh) free_old_array();  // system/naive: all at once, now
       REHASHLAB_DEBUG_CHECK(*this);
     }
   }
@@ -412,7 +412,7 @@ class GoIncrementalMap {
   // Returns at most kReleaseBytesPerWrite of the old array: while growing, pages
   // wholly below bucket nevacuate; once retired, the rest, freeing it when little is left.
   void release_old_step() {
-    if (!old_ || fill_ == ZeroFill::kNaive) return;
+    if (!old_ || fill_ != AllocMode::kFresh) return;
     ZeroedArray& storage = old_.storage();
     if (growing()) {
       const std::size_t releasable = nevacuate_ * sizeof(BucketT);
@@ -454,7 +454,7 @@ class GoIncrementalMap {
                         "old array is neither half the size (doubling) nor the same size (same-size grow)");
     } else {
       require_invariant(!same_size_grow_, "same-size flag set with no grow in progress");
-      require_invariant(fill_ != ZeroFill::kNaive, "naive mode keeps no retired array");
+      require_invariant(fill_ == AllocMode::kFresh, "only fresh mode keeps a retired array");
     }
     const std::size_t released = old_.released_bytes();
     if (grow) require_invariant(released <= nevacuate_ * sizeof(BucketT), "released pages reach beyond nevacuate");
@@ -501,7 +501,7 @@ class GoIncrementalMap {
   std::uint64_t instance_;       // construction number, for derive_seed
   std::uint64_t epoch_ = 0;      // re-seeds so far
   MemoryCounter* mem_;
-  ZeroFill fill_;
+  AllocMode fill_;
   Array array_;                  // Go's buckets (2^B); empty until the first insert
   Array old_;                    // Go's oldbuckets while growing; then retiring until freed
   std::size_t nevacuate_ = 0;    // old buckets below this are evacuated

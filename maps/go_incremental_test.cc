@@ -93,7 +93,7 @@ struct SixBitHash {
 };
 
 TEST(GoIncremental, DifferentialWithMidGrowthCheckpoints) {
-  for (ZeroFill fill : {ZeroFill::kFreshPages, ZeroFill::kNaive}) {
+  for (AllocMode fill : {AllocMode::kFresh, AllocMode::kSystem, AllocMode::kNaive}) {
     MemoryCounter mem;
     {
       Map map(SeededHash<std::uint64_t>{0x5eed}, mem, fill);
@@ -201,7 +201,7 @@ TEST(GoIncremental, ReadsNeverMoveEntries) {
 // shortly after the last bucket is evacuated.
 TEST(GoIncremental, OldArrayReturnedInChunksAfterGrow) {
   MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{4}, mem, ZeroFill::kFreshPages);
+  Map map(SeededHash<std::uint64_t>{4}, mem, AllocMode::kFresh);
   Ref ref;
   std::uint64_t next = 0;
   grow_to(map, ref, next, 13);
@@ -236,27 +236,30 @@ TEST(GoIncremental, OldArrayReturnedInChunksAfterGrow) {
   EXPECT_EQ(compare_contents(map, ref), std::nullopt);
 }
 
-// Naive mode: the whole old array stays until the write that completes the
-// migration, which frees it at once.
-TEST(GoIncremental, NaiveModeFreesOldArrayAtMigrationEnd) {
-  MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{5}, mem, ZeroFill::kNaive);
-  Ref ref;
-  std::uint64_t next = 0;
-  grow_to(map, ref, next, 12);
-  insert_until_growing(map, ref, next);
-  const std::uint64_t old_bytes = map.old_array_bytes_held();
-  const std::uint64_t freed_before = map.resize_counters().old_arrays_freed;
-  while (map.growing()) {
-    ASSERT_EQ(map.old_array_bytes_held(), old_bytes);
-    const std::uint64_t k = mix64(next++);
-    map.insert_or_assign(k, k + 1);
-    ref[k] = k + 1;
+// System and naive modes: the whole old array stays until the write that
+// completes the migration, which frees it at once.
+TEST(GoIncremental, SystemAndNaiveModesFreeOldArrayAtMigrationEnd) {
+  for (AllocMode mode : {AllocMode::kSystem, AllocMode::kNaive}) {
+    SCOPED_TRACE(alloc_mode_name(mode));
+    MemoryCounter mem;
+    Map map(SeededHash<std::uint64_t>{5}, mem, mode);
+    Ref ref;
+    std::uint64_t next = 0;
+    grow_to(map, ref, next, 12);
+    insert_until_growing(map, ref, next);
+    const std::uint64_t old_bytes = map.old_array_bytes_held();
+    const std::uint64_t freed_before = map.resize_counters().old_arrays_freed;
+    while (map.growing()) {
+      ASSERT_EQ(map.old_array_bytes_held(), old_bytes);
+      const std::uint64_t k = mix64(next++);
+      map.insert_or_assign(k, k + 1);
+      ref[k] = k + 1;
+    }
+    EXPECT_EQ(map.old_array_bytes_held(), 0u);
+    EXPECT_EQ(map.resize_counters().old_arrays_freed, freed_before + 1);
+    EXPECT_EQ(mem.live_bytes(), expected_settled_bytes(map));
+    EXPECT_EQ(compare_contents(map, ref), std::nullopt);
   }
-  EXPECT_EQ(map.old_array_bytes_held(), 0u);
-  EXPECT_EQ(map.resize_counters().old_arrays_freed, freed_before + 1);
-  EXPECT_EQ(mem.live_bytes(), expected_settled_bytes(map));
-  EXPECT_EQ(compare_contents(map, ref), std::nullopt);
 }
 
 // Keys whose chain under `seed` is one of buckets [lo, lo + width) of a

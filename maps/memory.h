@@ -7,12 +7,9 @@
 // beside them by the harness as a cross-check.
 //
 // Two features exist for the resize-spike experiments:
-//  * ZeroedArray: a large zero-filled array. In ZeroFill::kFreshPages mode it is an
-//    anonymous mmap, so the kernel supplies zero pages lazily and no O(n) fill runs
-//    on the operation that allocates it; its prefix can be returned to the OS in
-//    bounded chunks (munmap) while a migration walks past it, so freeing a large
-//    old array is never one big stall. ZeroFill::kNaive is operator new + memset and
-//    one free at the end: the behaviour the paper compares against.
+//  * ZeroedArray: a large zero-filled array, allocated in one of three AllocModes
+//    (below): the intervention (fresh pages, chunked release), the platform
+//    allocator as the real systems use it, or an explicit memset.
 //  * Fault injection: fail_allocation_at(n) makes the n-th allocation from now
 //    throw std::bad_alloc, for the allocation-failure tests.
 //
@@ -35,6 +32,11 @@ class MemoryCounter {
 
   // Counted allocation; throws std::bad_alloc on failure or at the injected point.
   void* allocate(std::size_t bytes, std::size_t align);
+  // calloc(bytes + slack), counting `bytes` (the platform allocator's zeroed
+  // allocation; `slack` lets the caller align the start). Free with free_zeroed.
+  // Throws std::bad_alloc.
+  void* allocate_zeroed(std::size_t bytes, std::size_t slack);
+  void free_zeroed(void* p, std::size_t bytes) noexcept;
   void deallocate(void* p, std::size_t bytes, std::size_t align) noexcept;
 
   // Bookkeeping for memory obtained outside allocate() (ZeroedArray's mmap).
@@ -90,23 +92,39 @@ class CountingAllocator {
   MemoryCounter* counter_;
 };
 
-enum class ZeroFill : std::uint8_t {
-  kFreshPages,  // anonymous mmap: zero pages from the kernel, chunked release
-  kNaive,       // operator new + memset, released all at once
+// How an in-house map gets and returns its large zero-filled arrays.
+enum class AllocMode : std::uint8_t {
+  // rehashlab's intervention (neither Go nor Redis does this): an anonymous mmap,
+  // so the kernel supplies zero pages lazily and no O(n) fill runs on the op that
+  // allocates; the old array goes back to the OS in bounded chunks (release_prefix).
+  kFresh,
+  // The platform allocator, as Redis uses jemalloc's zcalloc: calloc (glibc serves
+  // large requests from fresh mmapped pages without a memset, smaller ones from the
+  // heap, zeroed), and one free() of the whole array when the map retires it.
+  kSystem,
+  // operator new + memset + one free: an explicit O(n) zero fill on the op that
+  // allocates, as libstdc++'s std::unordered_map does for its bucket array.
+  kNaive,
 };
+
+// "fresh" | "system" | "naive".
+constexpr const char* alloc_mode_name(AllocMode m) {
+  return m == AllocMode::kFresh ? "fresh" : m == AllocMode::kSystem ? "system" : "naive";
+}
 
 // A zero-initialized byte array of fixed size, counted by a MemoryCounter.
 // Its start is aligned to kCacheLine (page-aligned when mmapped), so arrays of
-// cache-line-sized buckets put each bucket on exactly one line. Move-only. In kFreshPages mode, release_prefix() returns whole pages below a
-// byte offset to the OS (and uncounts them) so a migration can free the old array
-// as it goes; in kNaive mode release_prefix() does nothing and everything is freed
-// by reset()/the destructor at once.
+// cache-line-sized buckets put each bucket on exactly one line. Move-only. In
+// kFresh mode (arrays of at least 64 KiB), release_prefix() returns whole pages
+// below a byte offset to the OS (and uncounts them) so a migration can free the
+// old array as it goes; otherwise release_prefix() does nothing and everything is
+// freed by reset()/the destructor at once.
 class ZeroedArray {
  public:
   static constexpr std::size_t kCacheLine = 64;
 
   ZeroedArray() = default;
-  ZeroedArray(MemoryCounter& counter, std::size_t bytes, ZeroFill mode);  // throws std::bad_alloc
+  ZeroedArray(MemoryCounter& counter, std::size_t bytes, AllocMode mode);  // throws std::bad_alloc
   ZeroedArray(ZeroedArray&& other) noexcept { *this = static_cast<ZeroedArray&&>(other); }
   ZeroedArray& operator=(ZeroedArray&& other) noexcept;
   ~ZeroedArray() { reset(); }
@@ -127,7 +145,7 @@ class ZeroedArray {
   std::size_t bytes_ = 0;     // requested size
   std::size_t mapped_ = 0;    // mmap length (page-rounded) in kFreshPages mode
   std::size_t released_ = 0;  // bytes at the front already unmapped (page multiple)
-  ZeroFill mode_ = ZeroFill::kFreshPages;
+  void* system_block_ = nullptr;  // kSystem: what calloc returned (data_ is aligned up)
 };
 
 }  // namespace rehashlab

@@ -44,7 +44,7 @@ TEST(CountingAllocator, WorksWithStdVector) {
   EXPECT_EQ(mem.live_bytes(), 0u);
 }
 
-class ZeroedArrayTest : public ::testing::TestWithParam<ZeroFill> {};
+class ZeroedArrayTest : public ::testing::TestWithParam<AllocMode> {};
 
 TEST_P(ZeroedArrayTest, IsZeroAndCounted) {
   MemoryCounter mem;
@@ -63,7 +63,7 @@ TEST_P(ZeroedArrayTest, ReleasePrefixIsBoundedAndCounted) {
   ZeroedArray a(mem, size, GetParam());
   std::memset(a.data(), 1, size);  // touch every page
   const std::size_t released = a.release_prefix(size / 2, 64 * 1024);
-  if (GetParam() == ZeroFill::kFreshPages) {
+  if (GetParam() == AllocMode::kFresh) {
     EXPECT_EQ(released, 64u * 1024) << "at most max_bytes per call";
     EXPECT_EQ(mem.live_bytes(), size - released);
     while (a.release_prefix(size / 2, 64 * 1024) != 0) {
@@ -72,11 +72,19 @@ TEST_P(ZeroedArrayTest, ReleasePrefixIsBoundedAndCounted) {
     // The unreleased half is still usable.
     static_cast<unsigned char*>(a.data())[size - 1] = 7;
   } else {
-    EXPECT_EQ(released, 0u) << "naive mode frees everything at the end";
+    EXPECT_EQ(released, 0u) << "system and naive modes free everything at the end";
     EXPECT_EQ(mem.live_bytes(), size);
   }
   a.reset();
   EXPECT_EQ(mem.live_bytes(), 0u);
+}
+
+TEST_P(ZeroedArrayTest, StartIsCacheLineAligned) {
+  MemoryCounter mem;
+  for (std::size_t bytes : {std::size_t{64}, std::size_t{4096} + 8, std::size_t{1} << 20}) {
+    ZeroedArray a(mem, bytes, GetParam());
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.data()) % ZeroedArray::kCacheLine, 0u) << bytes;
+  }
 }
 
 TEST_P(ZeroedArrayTest, InjectedFailureThrowsAndCountsNothing) {
@@ -86,7 +94,7 @@ TEST_P(ZeroedArrayTest, InjectedFailureThrowsAndCountsNothing) {
   EXPECT_EQ(mem.live_bytes(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ZeroedArrayTest, ::testing::Values(ZeroFill::kFreshPages, ZeroFill::kNaive));
+INSTANTIATE_TEST_SUITE_P(Modes, ZeroedArrayTest, ::testing::Values(AllocMode::kFresh, AllocMode::kSystem, AllocMode::kNaive));
 
 }  // namespace
 }  // namespace rehashlab

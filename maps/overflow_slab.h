@@ -52,8 +52,8 @@
 //  * nevacuate then advances past evacuated buckets, at most 1024 per step (Go's
 //    bound). When it reaches 2^oldB the old array is released. As it advances, the
 //    pages of the old array below nevacuate are returned to the OS, at most 128 KiB
-//    per write (ZeroFill::kFreshPages; ZeroFill::kNaive keeps the naive behaviour:
-//    memset on allocation, one free at the end).
+//    per write (AllocMode::kFresh; kSystem / kNaive: calloc / memset on
+//    allocation, one free at the end).
 // Where a key is during growth: in old bucket h & oldmask if that bucket is not
 // evacuated, else in new bucket h & mask. Reads look there; writes first evacuate
 // that old bucket, so they always act on the new array.
@@ -149,7 +149,7 @@ inline IndexBucket* next(const BucketSlab& slab, const IndexBucket* b) {
 class IndexArray {
  public:
   IndexArray() = default;
-  IndexArray(MemoryCounter& mem, std::uint8_t log2_buckets, ZeroFill fill)
+  IndexArray(MemoryCounter& mem, std::uint8_t log2_buckets, AllocMode fill)
       : log2_buckets_(log2_buckets), storage_(mem, (std::size_t{1} << log2_buckets) * sizeof(IndexBucket), fill) {}
   IndexArray(IndexArray&& o) noexcept { *this = std::move(o); }
   IndexArray& operator=(IndexArray&& o) noexcept {
@@ -400,7 +400,7 @@ class OverflowSlabMap {
   // ((kAdvanceBound + 2) * 64 bytes), so the release keeps up with nevacuate.
   static constexpr std::size_t kReleaseBudget = 128 * 1024;
 
-  OverflowSlabMap(const Hash& hash, MemoryCounter& mem, ZeroFill fill = ZeroFill::kFreshPages)
+  OverflowSlabMap(const Hash& hash, MemoryCounter& mem, AllocMode fill = AllocMode::kFresh)
       : hash_(hash), mem_(&mem), fill_(fill), payload_(mem), overflow_(mem) {}
   OverflowSlabMap(const OverflowSlabMap&) = delete;
   OverflowSlabMap& operator=(const OverflowSlabMap&) = delete;
@@ -654,7 +654,7 @@ class OverflowSlabMap {
 
   Hash hash_;
   MemoryCounter* mem_;
-  ZeroFill fill_;
+  AllocMode fill_;
   ChunkedSlab<Entry> payload_;   // keys and values, written once
   slab_index::BucketSlab overflow_;  // overflow index buckets of both arrays
   IndexArray new_;               // current array; empty until the first insert

@@ -185,10 +185,12 @@ TEST(SlabIndex, IndexBucketsAreOneCacheLineEach) {
   EXPECT_EQ(sizeof(slab_index::IndexBucket), ZeroedArray::kCacheLine);
   MemoryCounter mem;
   for (std::uint8_t log2 : {0, 3, 10, 12}) {  // small (operator new) and mmapped arrays
-    slab_index::IndexArray a(mem, log2, ZeroFill::kFreshPages);
+    slab_index::IndexArray a(mem, log2, AllocMode::kFresh);
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.bucket(0)) % ZeroedArray::kCacheLine, 0u) << int{log2};
-    slab_index::IndexArray naive(mem, log2, ZeroFill::kNaive);
-    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(naive.bucket(0)) % ZeroedArray::kCacheLine, 0u) << int{log2};
+    for (AllocMode mode : {AllocMode::kSystem, AllocMode::kNaive}) {
+      slab_index::IndexArray other(mem, log2, mode);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(other.bucket(0)) % ZeroedArray::kCacheLine, 0u) << int{log2};
+    }
   }
   slab_index::BucketSlab overflow(mem);
   for (int i = 0; i < 100; ++i) {
@@ -197,7 +199,7 @@ TEST(SlabIndex, IndexBucketsAreOneCacheLineEach) {
 }
 
 TEST(OverflowSlab, DifferentialWithMidGrowthCheckpoints) {
-  for (ZeroFill fill : {ZeroFill::kFreshPages, ZeroFill::kNaive}) {
+  for (AllocMode fill : {AllocMode::kFresh, AllocMode::kSystem, AllocMode::kNaive}) {
     MemoryCounter mem;
     U64Map map(SeededHash<std::uint64_t>{0x1234}, mem, fill);
     const auto r = testing::run_differential(map, 600000, 7);

@@ -60,9 +60,10 @@
 // is returned to the OS in chunks of kReleaseChunkBytes as rehashidx walks past
 // it (everything below rehashidx is empty, by the invariant above), so neither
 // allocating the new array nor freeing the old one is a spike on one operation.
-// ZeroFill::kNaive (constructor switch) is Redis's behaviour: a zeroed
-// allocation (zcalloc; memset here) and one free of the whole old array at
-// completion. At completion what is left of ht[0] (the tail after the last
+// AllocMode::kSystem (constructor switch) is Redis's behaviour: a zeroed
+// allocation from the platform allocator (Redis: zcalloc, jemalloc; here calloc,
+// which also hands large requests already-zeroed pages) and one free of the whole
+// old array at completion. AllocMode::kNaive memsets the new array instead. At completion what is left of ht[0] (the tail after the last
 // non-empty bucket: a few buckets for random hashes, more if erases emptied the
 // tail) is freed at once.
 //
@@ -155,7 +156,7 @@ class RedisDualMap {
   // bounds the munmap work of one step and amortizes the syscall.
   static constexpr std::size_t kReleaseChunkBytes = 64 * 1024;
 
-  RedisDualMap(const Hash& hash, MemoryCounter& mem, ZeroFill fill = ZeroFill::kFreshPages,
+  RedisDualMap(const Hash& hash, MemoryCounter& mem, AllocMode fill = AllocMode::kFresh,
                unsigned force_resize_ratio = 4)
       : hash_(hash), mem_(&mem), fill_(fill), force_ratio_(force_resize_ratio) {}
   RedisDualMap(const RedisDualMap&) = delete;
@@ -357,7 +358,7 @@ class RedisDualMap {
   std::size_t table_used(int table) const { return ht_[table].used; }
   std::uint64_t buckets_moved() const { return buckets_moved_; }
   std::uint64_t empty_buckets_visited() const { return empty_buckets_visited_; }
-  ZeroFill zero_fill() const { return fill_; }
+  AllocMode alloc_mode() const { return fill_; }
   static constexpr std::size_t node_bytes() { return sizeof(Node); }
 
  private:
@@ -539,7 +540,7 @@ class RedisDualMap {
 
   Hash hash_;
   MemoryCounter* mem_;
-  ZeroFill fill_;
+  AllocMode fill_;
   unsigned force_ratio_;  // dict_force_resize_ratio
   ResizePolicy policy_ = ResizePolicy::kEnable;
   Table ht_[2];

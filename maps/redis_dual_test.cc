@@ -120,8 +120,8 @@ TEST(RedisDual, OneStepPerOperationIsBounded) {
 }
 
 TEST(RedisDual, OldTableReleasedInChunksAndFreedAtCompletion) {
-  for (ZeroFill fill : {ZeroFill::kFreshPages, ZeroFill::kNaive}) {
-    SCOPED_TRACE(fill == ZeroFill::kNaive ? "naive" : "fresh pages");
+  for (AllocMode fill : {AllocMode::kFresh, AllocMode::kSystem, AllocMode::kNaive}) {
+    SCOPED_TRACE(alloc_mode_name(fill));
     MemoryCounter mem;
     Map map(SeededHash<std::uint64_t>{11}, mem, fill);
     Ref ref;
@@ -144,8 +144,8 @@ TEST(RedisDual, OldTableReleasedInChunksAndFreedAtCompletion) {
         next_check += 20000;
       }
     }
-    if (fill == ZeroFill::kNaive) {
-      EXPECT_EQ(max_released, 0u) << "naive: the old table is freed whole at the end";
+    if (fill != AllocMode::kFresh) {
+      EXPECT_EQ(max_released, 0u) << "system/naive: the old table is freed whole at the end";
     } else {
       EXPECT_GT(max_released, (std::size_t{1} << 16) * kPtr / 2) << "fresh pages: most of ht[0] went early";
     }
@@ -210,7 +210,7 @@ TEST(RedisDual, AvoidPolicyGrowsOnlyPastTheForceRatio) {
   for (unsigned ratio : {4u, 5u}) {
     SCOPED_TRACE(ratio);
     MemoryCounter mem;
-    Map map(SeededHash<std::uint64_t>{3}, mem, ZeroFill::kFreshPages, ratio);
+    Map map(SeededHash<std::uint64_t>{3}, mem, AllocMode::kFresh, ratio);
     map.set_resize_policy(ResizePolicy::kAvoid);
     Ref ref;
     std::uint64_t expands = 0;
@@ -480,7 +480,7 @@ TEST(RedisDualDifferential, FreshPages) {
 
 TEST(RedisDualDifferential, NaiveFillForceRatio5) {
   MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{22}, mem, ZeroFill::kNaive, 5);
+  Map map(SeededHash<std::uint64_t>{22}, mem, AllocMode::kNaive, 5);
   differential_through_expand_and_shrink(map, 2);
 }
 

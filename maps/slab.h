@@ -117,7 +117,7 @@ class ChunkedSlab {
     const std::size_t c = chunk_with_room();  // may append a chunk (throws)
     Chunk& k = chunks_[c];
     if (!k.storage) {
-      k.storage = ZeroedArray(*mem_, chunk_cells(c) * sizeof(Cell), ZeroFill::kFreshPages);
+      k.storage = ZeroedArray(*mem_, chunk_cells(c) * sizeof(Cell), AllocMode::kFresh);
       reserved_bytes_ += k.storage.size_bytes();
       k.origin = reinterpret_cast<std::uintptr_t>(k.storage.data()) - chunk_start(c) * sizeof(Cell);
     }

@@ -183,7 +183,7 @@ claim("IncrementalOpenLoopBelowFull",
 def naive_spikes(rs, names, factor):
     naive, n = paper_data.naive_runs(rs)
     if not naive:
-        raise NoData("no insert_growth run with --zero-fill=naive")
+        raise NoData("no insert_growth run with --alloc=naive")
     fresh = {r.map: r for r in rs.select(workload="insert_growth", mode="closed", key="u64", value_bytes=8, n=n)}
     pairs = {}
     for name in names:

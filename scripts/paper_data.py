@@ -59,8 +59,8 @@ def _div(a, b):
 
 def naive_runs(rs):
     """({map: Run}, n) of the closed-loop u64/v8 insert_growth runs with
-    --zero-fill=naive at the largest n they were run with ({}, None if none)."""
-    runs = rs.select(workload="insert_growth", mode="closed", key="u64", value_bytes=8, zero_fill="naive")
+    --alloc=naive at the largest n they were run with ({}, None if none)."""
+    runs = rs.select(workload="insert_growth", mode="closed", key="u64", value_bytes=8, alloc="naive")
     if not runs:
         return {}, None
     n = max(r.n for r in runs)

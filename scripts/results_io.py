@@ -92,9 +92,11 @@ class Run:
     key = property(lambda self: self.summary["key"])
     value_bytes = property(lambda self: self.summary["value_bytes"])
     n = property(lambda self: self.summary["n"])
-    # "fresh" (default: fresh zero pages, chunked release) or "naive" (memset, free at
-    # once; --zero-fill=naive). Results written before the flag existed are "fresh".
-    zero_fill = property(lambda self: (self.data.get("config") or {}).get("zero_fill") or "fresh")
+    # config.alloc: "fresh" (default: fresh zero pages, chunked release), "system"
+    # (calloc, one free) or "naive" (memset, one free). Results written before --alloc
+    # existed say config.zero_fill ("fresh" or "naive").
+    alloc = property(lambda self: (self.data.get("config") or {}).get("alloc")
+                     or (self.data.get("config") or {}).get("zero_fill") or "fresh")
 
     def get(self, *keys, default=None):
         """data[k1][k2]... or default when any level is absent or null."""
@@ -233,12 +235,12 @@ class ResultSet:
         self.manifest = manifest    # dict or None
         self.missing = missing      # list of (run_id, reason)
 
-    def select(self, workload=None, mode=None, key=None, value_bytes=None, n=None, map=None, zero_fill="fresh"):
-        """Runs matching every given key. Naive-zero-fill runs are a separate experiment:
-        left out unless zero_fill="naive" (or None: both)."""
+    def select(self, workload=None, mode=None, key=None, value_bytes=None, n=None, map=None, alloc="fresh"):
+        """Runs matching every given key. Runs with another allocation mode are a separate
+        experiment: left out unless alloc names it (or None: every mode)."""
         out = []
         for r in self.runs:
-            if zero_fill is not None and r.zero_fill != zero_fill: continue
+            if alloc is not None and r.alloc != alloc: continue
             if workload is not None and r.workload != workload: continue
             if mode is not None and r.mode != mode: continue
             if key is not None and r.key != key: continue
