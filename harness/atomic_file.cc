@@ -23,8 +23,10 @@ std::string parent_dir(const std::string& path) {
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, std::string_view contents) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+namespace {
+
+// Writes `contents` to `tmp` and syncs it; on failure removes tmp and throws.
+void write_synced(const std::string& tmp, std::string_view contents) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("cannot create", tmp, errno);
   std::size_t done = 0;
@@ -50,17 +52,52 @@ void write_file_atomically(const std::string& path, std::string_view contents) {
     ::unlink(tmp.c_str());
     fail("cannot close", tmp, err);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    fail("cannot rename " + tmp + " to", path, err);
-  }
-  const std::string dir = parent_dir(path);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+void sync_dir_of(const std::string& path) {
+  const int dfd = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {  // best effort: the rename is already visible
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+std::string temp_name(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, std::string_view contents) {
+  FileSet one;
+  one.stage(path, contents);
+  one.commit();
+}
+
+void FileSet::stage(const std::string& path, std::string_view contents) {
+  const std::string tmp = temp_name(path);
+  write_synced(tmp, contents);
+  staged_.push_back({path, tmp});
+}
+
+void FileSet::commit() {
+  for (const Staged& s : staged_) {
+    if (::rename(s.tmp.c_str(), s.path.c_str()) != 0) {
+      const int err = errno;
+      fail("cannot rename " + s.tmp + " to", s.path, err);  // abandon() cleans up
+    }
+    renamed_.push_back(s.path);
+  }
+  if (!staged_.empty()) sync_dir_of(staged_.back().path);
+  committed_ = true;
+  staged_.clear();
+  renamed_.clear();
+}
+
+void FileSet::abandon() noexcept {
+  if (committed_) return;
+  for (const Staged& s : staged_) ::unlink(s.tmp.c_str());
+  for (const std::string& p : renamed_) ::unlink(p.c_str());
+  staged_.clear();
+  renamed_.clear();
 }
 
 void make_directories(const std::string& path) {

@@ -1,40 +1,59 @@
-// Command-line parsing for the rehashlab binary: `rehashlab VERB --flag=value ...`.
-// Small on purpose: flags are --name=value or --name (boolean); every verb
-// declares the flags it accepts, and anything else is a UsageError (exit 2).
+// The command-line layer of the rehashlab binary and the benchmarks: CLI11
+// (Debian libcli11-dev) for verbs, flags and generated --help; this file adds
+// rehashlab's value syntax (counts with k/M/G suffixes, comma lists without
+// duplicates, named choices) and its error wording. Every bad command line is a
+// UsageError: message on stderr, exit status 2.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <set>
+#include <functional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 namespace rehashlab::cli {
 
-// Bad command line: message printed to stderr, exit status 2.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct Args {
-  std::string verb;
-  std::map<std::string, std::string> flags;  // name (without --) -> value ("" for booleans)
-  std::vector<std::string> positional;
-
-  bool has(const std::string& name) const { return flags.count(name) != 0; }
-  // The flag's value; UsageError if missing and no default.
-  std::string get(const std::string& name) const;
-  std::string get(const std::string& name, const std::string& fallback) const;
-  std::uint64_t get_u64(const std::string& name, std::uint64_t fallback) const;
-  double get_double(const std::string& name, double fallback) const;
-  // UsageError naming any flag not in `allowed`, and any positional argument.
-  void allow_only(const std::set<std::string>& allowed) const;
-};
-
-Args parse(int argc, char** argv);
-
-// Parses a non-negative integer with an optional k/M/G suffix (10M = 10000000).
+// A non-negative integer with an optional k/M/G suffix (10M = 10000000).
 std::uint64_t parse_count(const std::string& text, const std::string& flag);
+// A finite number.
+double parse_number(const std::string& text, const std::string& flag);
+// A finite number with an optional k/M/G suffix (--rate=500k).
+double parse_scaled_number(const std::string& text, const std::string& flag);
+// A comma-separated list of non-empty, distinct items.
+std::vector<std::string> parse_list(const std::string& text, const std::string& flag);
+// `text` if it is one of `valid`, else a UsageError listing them.
+std::string parse_choice(const std::string& text, const std::string& flag, const std::vector<std::string>& valid);
+
+// Flag registration: each parses its value with the functions above when the
+// flag is seen (so errors name the flag and its value) and rejects repeats.
+CLI::Option* add_count(CLI::App& app, const std::string& flag, std::uint64_t& out, const std::string& help);
+CLI::Option* add_number(CLI::App& app, const std::string& flag, double& out, const std::string& help);
+CLI::Option* add_text(CLI::App& app, const std::string& flag, std::string& out, const std::string& help);
+CLI::Option* add_choice(CLI::App& app, const std::string& flag, std::string& out, std::vector<std::string> valid,
+                        const std::string& help);
+CLI::Option* add_list(CLI::App& app, const std::string& flag, std::vector<std::string>& out, const std::string& help);
+// --flag=on|off.
+CLI::Option* add_on_off(CLI::App& app, const std::string& flag, bool& out, const std::string& help);
+
+// Parses argv into `app`, turning CLI11's errors into UsageErrors worded as
+// rehashlab's. Returns false when --help was asked for (the help text has then
+// been written to `help_out`).
+bool parse(CLI::App& app, int argc, char** argv, std::ostream& help_out);
+
+// For the benchmarks: parses this program's own flags into `app` and returns argv
+// with them removed (argv[0] and every other argument, e.g. Google Benchmark's
+// --benchmark_* flags, in order) for the next parser. On a bad flag or --help,
+// prints the message or help and exits (2, or 0 for --help).
+std::vector<char*> parse_own_flags(CLI::App& app, int argc, char** argv);
+
+// "name" was given on the command line.
+inline bool given(const CLI::App& app, const std::string& flag) { return app.count("--" + flag) > 0; }
 
 }  // namespace rehashlab::cli

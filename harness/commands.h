@@ -1,24 +1,26 @@
-// The verbs of the rehashlab binary. Each returns the process exit status;
-// cli::UsageError and TraceError thrown from them become exit status 2 in main.
+// The verbs of the rehashlab binary, as CLI11 subcommands. add_commands()
+// registers every verb and its flags on the app; after a successful parse,
+// run_parsed() runs the one that was given and returns the exit status.
+// cli::UsageError and TraceError thrown from a verb become exit status 2 in main;
+// a failure to write stdout is exit status 1.
 #pragma once
 
-#include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
-#include "harness/cli.h"
+#include <CLI/CLI.hpp>
 
 namespace rehashlab {
 
-// The run's default hash seed (all maps in a run share one seeded hash).
-inline constexpr std::uint64_t kDefaultHashSeed = 0x5eed5eed5eed5eedULL;
+struct Commands;  // the verbs' parsed flags (commands.cc)
 
-int list_command(const cli::Args& args);
-int replay_command(const cli::Args& args);
-int run_command(const cli::Args& args, int argc, char** argv);
-int run_one_command(const cli::Args& args, int argc, char** argv);
-int suite_command(const cli::Args& args, int argc, char** argv);
+std::unique_ptr<Commands, void (*)(Commands*)> add_commands(CLI::App& app);
+// Runs the verb `app` parsed; argv is recorded in results (provenance).
+int run_parsed(const CLI::App& app, Commands& cmds, const std::vector<std::string>& argv);
 
-// UsageError listing the valid names unless `name` is a registered map.
-void require_map_name(const std::string& name);
+// Writes `text` to stdout and flushes; throws std::runtime_error naming the
+// error (a full device, a closed stdout) so that no output is lost silently.
+void write_stdout(const std::string& text);
 
 }  // namespace rehashlab

@@ -1,26 +1,28 @@
 #include "harness/executor.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sys/stat.h>
-
 #include <chrono>
-#include <filesystem>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
+#include <set>
 #include <sstream>
 
+#include "harness/aggregate.h"
 #include "harness/atomic_file.h"
 #include "harness/host_steal.h"
 #include "harness/json.h"
 #include "harness/provenance.h"
+#include "harness/results_schema.h"
 
 namespace rehashlab {
 namespace {
@@ -45,81 +47,80 @@ struct RunRecord {
   std::string status = "not_run";  // ok | failed | not_run
   int exit_status = -1;            // -1: none
   double seconds = -1;
+  std::optional<double> steal_ms;
   std::string checksum;
 };
 
 std::string read_checksum(const std::string& json_path) {
-  std::ifstream in(json_path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  static const std::regex re("\"checksum\": \"(0x[0-9a-f]{16})\"");
-  std::smatch m;
-  const std::string s = ss.str();
-  return std::regex_search(s, m, re) ? m[1].str() : "";
+  try {
+    std::ifstream in(json_path);
+    const Json j = Json::parse(in);
+    return j.at("summary").at("checksum").get<std::string>();
+  } catch (const std::exception&) {
+    return "";
+  }
 }
 
-void write_manifest(const std::string& out_dir, const std::string& suite, const std::string& status,
+void write_manifest(const std::string& out_dir, const PlanInfo& info, const std::string& status,
                     const std::string& started, const std::string& finished, double wall,
-                    const std::vector<std::string>& argv, const std::vector<RunConfig>& plan,
-                    const std::vector<RunRecord>& recs) {
-  JsonWriter o(true);
-  o.begin_object();
-  o.field("schema", "rehashlab-manifest/1");
-  o.field("suite", suite);
-  o.field("status", status);
-  o.field("started", started);
-  o.key("finished");
-  if (finished.empty()) o.null(); else o.value(finished);
-  o.field("wall_seconds", wall);
-  o.key("command");
-  o.begin_array();
-  for (const auto& a : argv) o.value(a);
-  o.end_array();
-  o.key("runs");
-  o.begin_array();
-  std::vector<std::string> not_run, failed;
-  std::map<std::string, std::pair<std::string, bool>> groups;  // group -> (first checksum, agree)
+                    const std::vector<RunConfig>& plan, const std::vector<RunRecord>& recs) {
+  Json m;
+  m["schema"] = schema::kManifestSchema;
+  m["suite"] = info.suite;
+  m["status"] = status;
+  m["started"] = started;
+  m["finished"] = finished.empty() ? Json(nullptr) : Json(finished);
+  m["wall_seconds"] = wall;
+  m["command"] = info.argv;
+  m["reps"] = info.reps;
+  m["order_seed"] = info.order_seed;
+  Json runs = Json::array(), not_run = Json::array(), failed = Json::array();
+  struct Group {
+    std::string first;
+    bool agree = true;
+    std::set<std::string> maps;
+    int runs = 0;
+  };
+  std::map<std::string, Group> groups;
   for (std::size_t i = 0; i < plan.size(); ++i) {
     const RunConfig& c = plan[i];
     const RunRecord& r = recs[i];
-    o.begin_object();
-    o.field("run_id", c.run_id());
-    o.field("map", c.map);
-    o.field("workload", workload_name(c.workload.kind));
-    o.field("key", c.key);
-    o.field("value_bytes", c.value_bytes);
-    o.field("mode", c.mode_name());
-    o.field("n", c.workload.n);
-    o.field("status", r.status);
-    o.key("result");
-    if (r.status == "ok") o.value(c.run_id() + ".json"); else o.null();
-    o.key("exit_status");
-    if (r.exit_status >= 0) o.value(r.exit_status); else o.null();
-    o.key("seconds");
-    if (r.seconds >= 0) o.value(r.seconds); else o.null();
-    o.end_object();
+    Json o;
+    o["run_id"] = c.run_id();
+    o["group"] = c.group();
+    o["map"] = c.map;
+    o["workload"] = workload_name(c.workload.kind);
+    o["key"] = c.key;
+    o["value_bytes"] = c.value_bytes;
+    o["mode"] = c.mode_name();
+    o["n"] = c.workload.n;
+    o["alloc"] = c.alloc ? Json(alloc_mode_name(*c.alloc)) : Json(nullptr);
+    o["rep"] = c.rep;
+    o["status"] = r.status;
+    o["result"] = r.status == "ok" ? Json(c.run_id() + ".json") : Json(nullptr);
+    o["exit_status"] = r.exit_status >= 0 ? Json(r.exit_status) : Json(nullptr);
+    o["seconds"] = r.seconds >= 0 ? Json(r.seconds) : Json(nullptr);
+    o["steal_ms"] = number_or_null(r.steal_ms);
+    runs.push_back(std::move(o));
     if (r.status == "not_run") not_run.push_back(c.run_id());
     if (r.status == "failed") failed.push_back(c.run_id());
     if (r.status == "ok" && !r.checksum.empty()) {
-      auto [it, fresh] = groups.emplace(c.checksum_group(), std::make_pair(r.checksum, true));
-      if (!fresh && it->second.first != r.checksum) it->second.second = false;
+      Group& g = groups[c.checksum_group()];
+      if (g.runs == 0) g.first = r.checksum;
+      g.agree = g.agree && g.first == r.checksum;
+      g.maps.insert(c.map);
+      ++g.runs;
     }
   }
-  o.end_array();
-  o.key("not_run");
-  o.begin_array();
-  for (const auto& s : not_run) o.value(s);
-  o.end_array();
-  o.key("failed");
-  o.begin_array();
-  for (const auto& s : failed) o.value(s);
-  o.end_array();
-  o.key("checksums_agree");
-  o.begin_object();
-  for (const auto& [g, v] : groups) o.field(g, v.second);
-  o.end_object();
-  o.end_object();
-  write_file_atomically(out_dir + "/manifest.json", o.str() + "\n");
+  m["runs"] = std::move(runs);
+  m["not_run"] = std::move(not_run);
+  m["failed"] = std::move(failed);
+  Json checks = Json::object();
+  for (const auto& [name, g] : groups) {
+    checks[name] = {{"agree", g.agree}, {"maps", std::vector<std::string>(g.maps.begin(), g.maps.end())}, {"runs", g.runs}};
+  }
+  m["checksums"] = std::move(checks);
+  write_file_atomically(out_dir + "/manifest.json", to_file_text(m));
 }
 
 // True if `path` was (re)written at or after `since` (by this run's child, not a
@@ -131,24 +132,37 @@ bool written_since(const std::string& path, const struct timespec& since) {
          (st.st_mtim.tv_sec == since.tv_sec && st.st_mtim.tv_nsec >= since.tv_nsec);
 }
 
-// A child killed in the middle of an atomic write leaves "<file>.tmp.<pid>" behind
-// (the complete files are never touched): remove them.
-void remove_child_temp_files(const std::string& out_dir, pid_t pid) {
-  const std::string suffix = ".tmp." + std::to_string(pid);
+// Removes "<file>.tmp.<pid>" files of atomic writes that were cut short: those of
+// `pid`, or (pid == 0) those of any process that no longer exists (a child
+// killed with its parent by an earlier SIGKILL). Complete files are never touched.
+void remove_temp_files(const std::string& out_dir, pid_t pid) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(out_dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      std::filesystem::remove(entry.path(), ec);
-    }
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos) continue;
+    const std::string digits = name.substr(at + 5);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t owner = static_cast<pid_t>(std::stol(digits));
+    const bool stale = pid != 0 ? owner == pid : (::kill(owner, 0) != 0 && errno == ESRCH);
+    if (stale) std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+// Measured ops of an open-loop run, for the duration it announces.
+double expected_open_seconds(const RunConfig& c) {
+  try {
+    return static_cast<double>(Workload(c.workload).ops()) / c.rate;
+  } catch (const std::exception&) {
+    return 0;
   }
 }
 
 }  // namespace
 
-int execute_plan(const std::string& suite_name, const std::vector<RunConfig>& plan, const std::string& out_dir,
-                 const std::vector<std::string>& argv) {
+int execute_plan(const PlanInfo& info, const std::vector<RunConfig>& plan, const std::string& out_dir) {
   make_directories(out_dir);
+  remove_temp_files(out_dir, 0);
   const std::string exe = self_exe();
   export_git_info(read_git_info());  // once, for every child
 
@@ -162,12 +176,17 @@ int execute_plan(const std::string& suite_name, const std::vector<RunConfig>& pl
   const auto t0 = std::chrono::steady_clock::now();
   auto wall = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   std::vector<RunRecord> recs(plan.size());
-  write_manifest(out_dir, suite_name, "running", started, "", 0, argv, plan, recs);
+  write_manifest(out_dir, info, "running", started, "", 0, plan, recs);
   bool any_failed = false;
+  const pid_t parent = ::getpid();
 
   for (std::size_t i = 0; i < plan.size() && g_stop == 0; ++i) {
     const RunConfig& c = plan[i];
     std::fprintf(stderr, "[%zu/%zu] %s ... ", i + 1, plan.size(), c.run_id().c_str());
+    if (c.open_loop) {
+      const double s = expected_open_seconds(c);
+      if (s >= 5) std::fprintf(stderr, "(open loop: about %.0f s) ", s);
+    }
     std::fflush(stderr);
     std::vector<std::string> args = {exe, "run-one"};
     for (auto& a : c.to_child_args()) args.push_back(a);
@@ -181,6 +200,9 @@ int execute_plan(const std::string& suite_name, const std::vector<RunConfig>& pl
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
     if (pid == 0) {
+      // The run dies with its parent, even with a SIGKILL the parent cannot handle.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
       ::execv(exe.c_str(), cargv.data());
       std::fprintf(stderr, "exec %s failed: %s\n", exe.c_str(), std::strerror(errno));
       ::_exit(127);
@@ -192,19 +214,19 @@ int execute_plan(const std::string& suite_name, const std::vector<RunConfig>& pl
     g_child = 0;
     RunRecord& r = recs[i];
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
+    r.steal_ms = steal_since(steal0);
     const std::string json = out_dir + "/" + c.run_id() + ".json";
     if (WIFEXITED(wstatus)) r.exit_status = WEXITSTATUS(wstatus);
     const bool clean_exit = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-    if (!clean_exit) remove_child_temp_files(out_dir, pid);
+    if (!clean_exit) remove_temp_files(out_dir, pid);
     // A child interrupted after its last (atomic) rename still completed its run.
     if ((clean_exit || g_stop != 0) && written_since(json, started_at)) {
       r.status = "ok";
       r.checksum = read_checksum(json);
-      // Whole child (load, noise floor, measured phase); the result file has the
-      // measured phase's own host.steal_ms.
-      const double steal = steal_since(steal0).value_or(0);
-      if (steal > 0) {
-        std::fprintf(stderr, "ok %.1fs (host steal %.0f ms)\n", r.seconds, steal);
+      // Whole child (load, measured phase, uninstrumented pass); the result file
+      // has the measured phase's own host.steal_ms and the steal of every window.
+      if (r.steal_ms.value_or(0) > 0) {
+        std::fprintf(stderr, "ok %.1fs (host steal %.0f ms)\n", r.seconds, *r.steal_ms);
       } else {
         std::fprintf(stderr, "ok %.1fs\n", r.seconds);
       }
@@ -221,14 +243,25 @@ int execute_plan(const std::string& suite_name, const std::vector<RunConfig>& pl
         std::fprintf(stderr, "FAILED (exit %d)\n", r.exit_status);
       }
     }
-    write_manifest(out_dir, suite_name, "running", started, "", wall(), argv, plan, recs);
+    write_manifest(out_dir, info, "running", started, "", wall(), plan, recs);
   }
   const std::string status = g_stop != 0 ? "interrupted" : (any_failed ? "failed" : "complete");
-  write_manifest(out_dir, suite_name, status, started, utc_now_iso8601(), wall(), argv, plan, recs);
+  write_manifest(out_dir, info, status, started, utc_now_iso8601(), wall(), plan, recs);
   std::size_t ok = 0;
-  for (const auto& r : recs) ok += r.status == "ok";
-  std::fprintf(stderr, "%s: %zu/%zu runs ok, %.1f s, results in %s (manifest.json)\n", status.c_str(), ok,
-               plan.size(), wall(), out_dir.c_str());
+  std::vector<std::string> ok_files;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (recs[i].status != "ok") continue;
+    ++ok;
+    ok_files.push_back(plan[i].run_id() + ".json");
+  }
+  try {
+    write_aggregate(out_dir, ok_files, info.reps);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aggregate.json not written: %s\n", e.what());
+    any_failed = true;
+  }
+  std::fprintf(stderr, "%s: %zu/%zu runs ok, %.1f s, results in %s (manifest.json, aggregate.json)\n",
+               status.c_str(), ok, plan.size(), wall(), out_dir.c_str());
   if (g_stop != 0) {
     std::fprintf(stderr, "not run: %zu (listed in manifest.json \"not_run\")\n", plan.size() - ok);
     return 130;

@@ -84,7 +84,8 @@ expect T-binary 2 "$f:1: key '1\\\\x00' is not an unsigned decimal" -- R replay 
 expect T-binary 2 "$tmp/random.trace:[0-9]+: " -- R replay --map=full_rehash --trace="$tmp/random.trace"
 expect T-nofile 2 "$tmp/absent.trace: cannot open trace file \(No such file or directory\)" -- \
   R replay --map=full_rehash --trace="$tmp/absent.trace"
-expect T-dir 2 "$tmp: " -- R replay --map=full_rehash --trace="$tmp"
+expect T-dir 2 "$tmp: is a directory, not a trace file" -- R replay --map=full_rehash --trace="$tmp"
+expect T-dir 2 "$tmp: is a directory, not a trace file" -- R run --maps=full_rehash --workload=replay --trace="$tmp" --out="$tmp/o"
 # CRLF line endings are accepted (not hostile): the same checksum as LF.
 printf 'I 1 10\r\nF 1\r\nE 1\r\n' >"$tmp/crlf.trace"
 check "[T-crlf] CRLF trace replays like LF" test \
@@ -107,10 +108,12 @@ expect F-unknown 2 "unknown flag --bogus for 'replay'" -- R replay --map=full_re
 expect F-twice 2 "flag --map given twice" -- R replay --map=full_rehash --map=redis_dual --trace="$good"
 expect F-missing 2 "missing required flag --trace" -- R replay --map=full_rehash
 expect F-missing 2 "missing required flag --out" -- R run --maps=full_rehash --workload=insert_growth --n=5
-expect F-number 2 "--seed=abc: expected a non-negative integer" -- R replay --map=full_rehash --trace="$good" --seed=abc
-expect F-number 2 "--seed=99999999999999999999999: out of range" -- \
-  R replay --map=full_rehash --trace="$good" --seed=99999999999999999999999
-expect F-number 2 "--seed" -- R replay --map=full_rehash --trace="$good" --seed=
+expect F-number 2 "--hash-seed=abc: expected a non-negative integer" -- R replay --map=full_rehash --trace="$good" --hash-seed=abc
+expect F-number 2 "--hash-seed=99999999999999999999999: out of range" -- \
+  R replay --map=full_rehash --trace="$good" --hash-seed=99999999999999999999999
+expect F-number 2 "--hash-seed" -- R replay --map=full_rehash --trace="$good" --hash-seed=
+# replay's hash seed and run's workload seed have different names: --seed is not replay's.
+expect F-unknown 2 "unknown flag --seed for 'replay'" -- R replay --map=full_rehash --trace="$good" --seed=1
 expect F-positional 2 "unexpected argument 'extra'" -- R replay --map=full_rehash --trace="$good" extra
 expect F-conflict 2 "--n is the trace length" -- R run --maps=full_rehash --workload=replay --trace="$good" --n=5 --out="$tmp/o"
 expect F-conflict 2 "--mode=open needs --rate" -- R run --maps=full_rehash --workload=mixed --n=5 --mode=open --out="$tmp/o"
@@ -120,7 +123,40 @@ expect F-conflict 2 "string keys" -- R run --maps=full_rehash --workload=insert_
 expect F-conflict 2 "--alloc=naive: map 'boost_flat' has no such switch \(maps that have one: full_rehash, go_incremental" -- \
   R run --maps=boost_flat --workload=insert_growth --n=5 --alloc=naive --out="$tmp/o"
 expect F-conflict 2 "--alloc=lazy: expected fresh, system or naive" -- R run --maps=full_rehash --workload=insert_growth --n=5 --alloc=lazy --out="$tmp/o"
+# Duplicate names would run twice under one run id: rejected.
+expect F-dup 2 "--maps=full_rehash,full_rehash: 'full_rehash' given twice" -- \
+  R run --maps=full_rehash,full_rehash --workload=insert_growth --n=5 --out="$tmp/o"
+expect F-dup 2 "--mode=closed,closed: 'closed' given twice" -- \
+  R run --maps=full_rehash --workload=insert_growth --n=5 --mode=closed,closed --out="$tmp/o"
+expect F-dup 2 "--workload=mixed,mixed: 'mixed' given twice" -- \
+  R run --maps=full_rehash --workload=mixed,mixed --n=5 --out="$tmp/o"
+# Absurd sizes: refused with the memory estimate, before anything runs.
+expect F-size 2 "--n=18446744073709551615: this run needs about .* GiB at its peak .* this machine has" -- \
+  R run --maps=full_rehash --workload=insert_growth --n=18446744073709551615 --out="$tmp/o"
+expect F-size 2 "--n=99000000000: this run needs about" -- R run --maps=full_rehash --workload=insert_growth --n=99G --out="$tmp/o"
+expect F-range 2 "--top-k must be in \[1, 256\]" -- R run --maps=full_rehash --workload=insert_growth --n=5 --top-k=0 --out="$tmp/o"
+expect F-range 2 "--reps must be in \[1, 1000\]" -- R run --maps=full_rehash --workload=insert_growth --n=5 --reps=0 --out="$tmp/o"
 check "[F-*] nothing was created for rejected command lines" test ! -e "$tmp/o"
+
+# --- Output that cannot be written: stdout full or closed -> message, exit 1 ------
+for verb in list "replay --map=full_rehash --trace=$good"; do
+  # shellcheck disable=SC2086
+  err=$(R $verb 2>&1 >/dev/full); rc=$?
+  check "[O-stdout] $verb > /dev/full: exit 1 (got $rc)" test "$rc" -eq 1
+  check "[O-stdout] $verb > /dev/full: says so" grep -q "cannot write to standard output: No space left on device" <<<"$err"
+  # shellcheck disable=SC2086
+  err=$(R $verb 2>&1 >&-); rc=$?
+  check "[O-stdout] $verb with stdout closed: exit 1 (got $rc)" test "$rc" -eq 1
+  check "[O-stdout] $verb with stdout closed: says so" grep -q "cannot write to standard output" <<<"$err"
+done
+
+# --- A long open-loop run says how long it will take ------------------------------
+d="$tmp/slow"
+R run --maps=full_rehash --workload=insert_growth --n=200 --mode=open --rate=1 --out="$d" 2>"$tmp/slow.err" &
+pid=$!
+for i in $(seq 100); do grep -q "open loop: about" "$tmp/slow.err" && break; sleep 0.1; done
+kill -INT "$pid"; wait "$pid"
+check "[P-open] --rate=1 --n=200 announces its duration" grep -q "open loop: about 200 s" "$tmp/slow.err"
 
 # --- Output directory that cannot be written: message, exit 1 --------------------
 # (Root ignores permission bits, so the test uses paths no one can create.)
@@ -149,6 +185,8 @@ for blocks in 0 1 4; do
   check "[D-full] ulimit -f $blocks: 'File too large' reported" grep -q "File too large" <<<"$err"
   check "[D-full] ulimit -f $blocks: not killed by SIGXFSZ" test "$rc" -lt 128
   check "[D-full] ulimit -f $blocks: no partial or temporary files" results_intact "$d"
+  check "[D-full] ulimit -f $blocks: no file of a failed run (.hgrm, .csv, .json) left" \
+    test -z "$(ls "$d" 2>/dev/null | grep -v '^manifest.json$' | grep -v '^aggregate.json$')"
   for m in full_rehash redis_dual; do
     check "[D-full] ulimit -f $blocks: no $m result claimed" test ! -e "$d/insert_growth.u64.v8.closed.$m.n1000.json"
   done
@@ -205,7 +243,7 @@ for sig in INT TERM; do
     check "[S-$sig] $what: ok runs have their results" test "$(manifest_field "$d" \
       'all(__import__("os").path.exists(sys.argv[1]+"/"+r["run_id"]+".json") for r in m["runs"] if r["status"]=="ok")')" = True
     check "[S-$sig] $what: every result file is an ok run" test "$(manifest_field "$d" \
-      '{r["run_id"]+".json" for r in m["runs"] if r["status"]=="ok"} == {f for f in __import__("os").listdir(sys.argv[1]) if f.endswith(".json") and f != "manifest.json"}')" = True
+      '{r["run_id"]+".json" for r in m["runs"] if r["status"]=="ok"} == {f for f in __import__("os").listdir(sys.argv[1]) if f.endswith(".json") and f not in ("manifest.json", "aggregate.json")}')" = True
   done
 done
 d="$tmp/sig_KILL"
@@ -213,6 +251,19 @@ interrupt_suite KILL 1 "$d"
 check "[S-KILL] SIGKILL: killed (got $rc)" test "$rc" -eq 137
 check "[S-KILL] SIGKILL: finished results and manifest stay valid JSON" json_valid "$d"
 check "[S-KILL] SIGKILL: manifest still says running" test "$(manifest_field "$d" 'm["status"]')" = running
+# SIGKILL of the parent alone: its run-one child dies with it (PR_SET_PDEATHSIG)
+# instead of running on and writing into the directory.
+d="$tmp/sig_KILL_parent"
+interrupt_suite KILL 0 "$d"
+check "[S-KILL] SIGKILL of the parent: killed (got $rc)" test "$rc" -eq 137
+sleep 0.5
+check "[S-KILL] SIGKILL of the parent: no run-one child survives" \
+  test -z "$(pgrep -f -- "run-one .*--out=$d" || true)"
+check "[S-KILL] SIGKILL of the parent: manifest stays valid JSON" json_valid "$d"
+# A later run into the same directory removes temporary files the killed child left.
+touch "$d/stale.json.tmp.999999"
+R run --maps=full_rehash --workload=insert_growth --n=1000 --out="$d" 2>/dev/null
+check "[S-KILL] a later run removes a dead process's temporary files" test ! -e "$d/stale.json.tmp.999999"
 
 rm -rf "$tmp"
 exit $fail

@@ -1,54 +1,26 @@
-// A minimal JSON writer (objects, arrays, strings, numbers, booleans) for results
-// files and command output. Doubles are written with enough digits to round-trip;
-// non-finite doubles become null (JSON has no NaN).
+// JSON for results files and command output: nlohmann/json (Debian
+// nlohmann-json3-dev), with keys kept in the order they are written.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
+#include <cmath>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 namespace rehashlab {
 
-class JsonWriter {
- public:
-  explicit JsonWriter(bool pretty = false) : pretty_(pretty) {}
+using Json = nlohmann::ordered_json;
 
-  void begin_object();
-  void end_object();
-  void begin_array();
-  void end_array();
-  void key(std::string_view name);
+// A number, or null when absent or not finite (JSON has no NaN).
+inline Json number_or_null(std::optional<double> v) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  return *v;
+}
 
-  void value(std::string_view v);
-  void value(const char* v) { value(std::string_view(v)); }
-  void value(const std::string& v) { value(std::string_view(v)); }
-  void value(std::uint64_t v);
-  void value(std::int64_t v);
-  void value(unsigned v) { value(static_cast<std::uint64_t>(v)); }
-  void value(int v) { value(static_cast<std::int64_t>(v)); }
-  void value(double v);
-  void value(bool v);
-  void null();
+// num / den, or null when den is not positive.
+inline Json ratio_or_null(double num, double den) { return den > 0 ? Json(num / den) : Json(nullptr); }
 
-  template <class T>
-  void field(std::string_view name, const T& v) {
-    key(name);
-    value(v);
-  }
-
-  const std::string& str() const { return out_; }
-
- private:
-  void before_value();
-  void newline();
-
-  std::string out_;
-  std::vector<bool> first_;  // per open container: no element written yet
-  bool after_key_ = false;
-  bool pretty_;
-};
-
-std::string json_escape(std::string_view s);
+// Pretty-printed with a trailing newline (results files).
+inline std::string to_file_text(const Json& j) { return j.dump(2) + "\n"; }
 
 }  // namespace rehashlab

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 
@@ -98,56 +99,139 @@ std::string kernel_version() {
   return std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine;
 }
 
-void write_provenance(JsonWriter& out, const GitInfo& git, const std::string& date,
-                      const std::vector<std::string>& argv) {
-  out.key("provenance");
-  out.begin_object();
-  out.field("git_commit", git.commit);
-  out.key("git_dirty");
-  if (git.dirty < 0) out.null(); else out.value(git.dirty == 1);
-  out.field("git_source", git.source);
-#if defined(__clang__)
-  out.field("compiler", std::string("clang ") + __VERSION__);
-#elif defined(__GNUC__)
-  out.field("compiler", std::string("gcc ") + __VERSION__);
-#else
-  out.field("compiler", "unknown");
-#endif
-#ifdef REHASHLAB_COMPILATION_MODE
-  out.field("compilation_mode", REHASHLAB_STR(REHASHLAB_COMPILATION_MODE));
-#else
-  out.field("compilation_mode", "unknown");
-#endif
-  std::string flags = "-std=c++20";
+namespace {
+
+std::vector<std::string> build_flags() {
+  std::vector<std::string> flags = {"-std=c++20"};
 #ifdef __OPTIMIZE__
-  flags += " __OPTIMIZE__";
+  flags.push_back("__OPTIMIZE__");
 #endif
 #ifdef NDEBUG
-  flags += " NDEBUG";
+  flags.push_back("NDEBUG");
 #endif
 #ifdef __SANITIZE_ADDRESS__
-  flags += " -fsanitize=address";
+  flags.push_back("-fsanitize=address");
 #endif
 #ifdef __AVX2__
-  flags += " __AVX2__";
+  flags.push_back("__AVX2__");
 #endif
 #if defined(REHASHLAB_CHECK_INVARIANTS) && REHASHLAB_CHECK_INVARIANTS
-  flags += " REHASHLAB_CHECK_INVARIANTS";
+  flags.push_back("REHASHLAB_CHECK_INVARIANTS");
 #endif
-  out.field("build_flags", flags + " (full copts: .bazelrc)");
-  out.field("cpu_model", cpu_model());
-  out.field("cores", online_cores());
-  out.field("kernel", kernel_version());
+  return flags;
+}
+
+// First line of a file, without its newline; "" if unreadable.
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The value of the first "<key> : value" line of /proc/cpuinfo or "<key>: value"
+// line of /proc/meminfo; "" if absent.
+std::string proc_field(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) != 0) continue;
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const auto start = line.find_first_not_of(" \t", colon + 1);
+    return start == std::string::npos ? "" : line.substr(start);
+  }
+  return "";
+}
+
+// "L1d 48K, L1i 32K, L2 2048K, L3 107520K" from sysfs (cpu0).
+std::string cache_sizes() {
+  std::string out;
+  for (int i = 0; i < 8; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    const std::string level = first_line(dir + "level");
+    if (level.empty()) break;
+    const std::string type = first_line(dir + "type");
+    const std::string size = first_line(dir + "size");
+    if (!out.empty()) out += ", ";
+    out += "L" + level + (type == "Data" ? "d" : type == "Instruction" ? "i" : "") + " " + size;
+  }
+  return out.empty() ? "unknown" : out;
+}
+
+// The hypervisor's CPUID vendor string ("KVMKVMKVM", ...), "none" on bare metal.
+std::string hypervisor() {
+#if defined(__x86_64__)
+  unsigned a, b, c, d;
+  __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+  if ((c & (1u << 31)) == 0) return "none";
+  __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x40000000), "c"(0));
+  char vendor[13] = {};
+  std::memcpy(vendor, &b, 4);
+  std::memcpy(vendor + 4, &c, 4);
+  std::memcpy(vendor + 8, &d, 4);
+  std::string v(vendor);
+  while (!v.empty() && v.back() == '\0') v.pop_back();
+  return v.empty() ? "unknown" : v;
+#else
+  return "unknown";
+#endif
+}
+
+}  // namespace
+
+namespace {
+std::vector<std::string>& argv_store() {
+  static std::vector<std::string> argv;
+  return argv;
+}
+}  // namespace
+
+void record_argv(std::vector<std::string> argv) { argv_store() = std::move(argv); }
+const std::vector<std::string>& recorded_argv() { return argv_store(); }
+
+Json machine_json() {
+  Json m;
+  m["cpu_model"] = cpu_model();
+  m["cpu_mhz"] = proc_field("/proc/cpuinfo", "cpu MHz");
+  m["cores"] = online_cores();
+  m["caches"] = cache_sizes();
+  m["memory"] = proc_field("/proc/meminfo", "MemTotal");
+  m["transparent_hugepage"] = first_line("/sys/kernel/mm/transparent_hugepage/enabled");
+  m["kernel"] = kernel_version();
+  m["hypervisor"] = hypervisor();
+  return m;
+}
+
+Json provenance_json(const GitInfo& git, const std::string& date, const std::vector<std::string>& argv) {
+  Json p;
+  p["git_commit"] = git.commit;
+  p["git_dirty"] = git.dirty < 0 ? Json(nullptr) : Json(git.dirty == 1);
+  p["git_source"] = git.source;
+#if defined(__clang__)
+  p["compiler"] = std::string("clang ") + __VERSION__;
+#elif defined(__GNUC__)
+  p["compiler"] = std::string("gcc ") + __VERSION__;
+#else
+  p["compiler"] = "unknown";
+#endif
+#ifdef REHASHLAB_COMPILATION_MODE
+  p["compilation_mode"] = REHASHLAB_STR(REHASHLAB_COMPILATION_MODE);
+#else
+  p["compilation_mode"] = "unknown";
+#endif
+  p["build_flags"] = build_flags();
+  p["cpu_model"] = cpu_model();
+  p["cores"] = online_cores();
+  p["kernel"] = kernel_version();
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  out.field("hostname", std::string(host));
-  out.field("date", date);
-  out.field("pid", static_cast<std::int64_t>(::getpid()));
-  out.key("argv");
-  out.begin_array();
-  for (const auto& a : argv) out.value(a);
-  out.end_array();
-  out.end_object();
+  p["hostname"] = std::string(host);
+  p["date"] = date;
+  p["pid"] = static_cast<std::int64_t>(::getpid());
+  p["argv"] = argv;
+  p["machine"] = machine_json();
+  return p;
 }
 
 unsigned long long rss_bytes() {

@@ -26,8 +26,15 @@ std::string cpu_model();
 int online_cores();
 std::string kernel_version();
 
-void write_provenance(JsonWriter& out, const GitInfo& git, const std::string& date,
-                      const std::vector<std::string>& argv);
+// The process's command line, recorded once by main for every results file.
+void record_argv(std::vector<std::string> argv);
+const std::vector<std::string>& recorded_argv();
+
+// The "provenance" object of a results file (results/README.md).
+Json provenance_json(const GitInfo& git, const std::string& date, const std::vector<std::string>& argv);
+// The machine a run ran on: CPU model and MHz, caches, memory, transparent huge
+// pages, kernel, hypervisor (provenance.machine).
+Json machine_json();
 
 // Resident set size now, and the peak (getrusage), in bytes.
 unsigned long long rss_bytes();

@@ -1,85 +1,104 @@
 #include "harness/suites.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <random>
 #include <string>
 
 #include "harness/atomic_file.h"
-#include "harness/commands.h"
+#include "harness/catalog.h"
+#include "maps/hash.h"
 #include "workloads/workload.h"
 
 namespace rehashlab {
 namespace {
 
-struct Entry {
-  WorkloadKind kind;
-  const char* key;
-  unsigned value_bytes;
-  bool open;
-  std::uint64_t n;
-  std::uint64_t ops;  // 0: N
-  bool zipfian;
-  AllocMode alloc = AllocMode::kFresh;  // other modes: only the maps that have the switch
-};
-
-// ops/s for every open-loop entry: below every map's sustained insert rate at 10M
-// entries (timer included), so the queue drains between spikes and response time
-// shows the spikes rather than a permanent overload.
-constexpr double kOpenRate = 5e5;
-
 using W = WorkloadKind;
 
-// smoke: tiny, for the schema test (every workload, both modes, a few seconds total).
-const std::vector<Entry> kSmoke = {
-    {W::kInsertGrowth, "u64", 8, false, 3000, 0, false},
-    {W::kInsertGrowth, "u64", 8, true, 3000, 0, false},
-    {W::kInsertGrowth, "u64", 8, false, 3000, 0, false, AllocMode::kNaive},
-    {W::kMixed, "u64", 8, false, 2000, 4000, true},
-    {W::kChurn, "u64", 8, false, 2000, 4000, false},
-    {W::kShrink, "u64", 8, false, 2000, 2000, false},
-    {W::kReplay, "u64", 8, false, 0, 0, false},
-};
+// Open-loop rate: below every map's sustained insert rate at these sizes (timer
+// included), so the queue drains between spikes and response time shows them.
+constexpr double kOpenRate = 5e5;
 
-const std::vector<Entry> kQuick = {
-    {W::kInsertGrowth, "u64", 8, false, 200000, 0, false},
-    {W::kInsertGrowth, "u64", 8, true, 200000, 0, false},
-    {W::kInsertGrowth, "u64", 8, false, 200000, 0, false, AllocMode::kNaive},
-    {W::kInsertGrowth, "u64", 64, false, 100000, 0, false},
-    {W::kInsertGrowth, "u64", 256, false, 100000, 0, false},
-    {W::kInsertGrowth, "str16", 8, false, 100000, 0, false},
-    {W::kInsertGrowth, "str64", 8, false, 100000, 0, false},
-    {W::kMixed, "u64", 8, false, 100000, 200000, true},
-    {W::kMixed, "u64", 8, false, 100000, 200000, false},
-    {W::kChurn, "u64", 8, false, 100000, 200000, false},
-    {W::kShrink, "u64", 8, false, 100000, 100000, false},
-    {W::kReplay, "u64", 8, false, 0, 0, false},
-};
+std::vector<Suite> make_suites() {
+  return {
+      {.name = "smoke",
+       .summary = "seconds; the schema and pipeline tests: every workload, both modes, 2 repetitions",
+       .entries =
+           {
+               {.n = 3000, .reps = 2, .peers = true, .feeds = "schema test"},
+               {.open = true, .rate = kOpenRate, .n = 3000, .reps = 2, .feeds = "schema test (open loop)"},
+               {.n = 3000, .alloc = AllocMode::kSystem, .reps = 2, .feeds = "schema test (allocation modes)"},
+               {.workload = W::kMixed, .n = 2000, .ops = 4000, .zipfian = true, .reps = 1, .feeds = "schema test"},
+               {.workload = W::kChurn, .n = 2000, .ops = 4000, .reps = 1, .feeds = "schema test"},
+               {.workload = W::kShrink, .n = 2000, .ops = 2000, .reps = 1, .feeds = "schema test"},
+               {.workload = W::kReplay, .reps = 1, .feeds = "schema test"},
+           },
+       .trace_n = 2000,
+       .trace_ops = 4000,
+       .noise_ops = 2000,
+       .calibration_ms = 5},
+      {.name = "quick",
+       .summary = "minutes; the README's first command: every claim checkable at small n, 3 repetitions",
+       .entries =
+           {
+               {.n = 1000000, .reps = 3, .peers = true, .feeds = "growth table, spike and fidelity claims"},
+               {.open = true, .rate = kOpenRate, .n = 1000000, .reps = 3, .feeds = "open-loop claims"},
+               {.n = 1000000, .alloc = AllocMode::kSystem, .reps = 3, .feeds = "allocation claims"},
+               {.value_bytes = 256, .n = 200000, .reps = 3, .feeds = "write amplification"},
+               {.value_bytes = 64, .n = 200000, .reps = 3, .feeds = "write amplification"},
+               {.n = 200000, .reps = 3, .feeds = "write amplification (8-byte values at the same n)"},
+               {.workload = W::kShrink, .n = 200000, .ops = 100000, .reps = 3, .feeds = "shrink claims"},
+               {.workload = W::kChurn, .n = 100000, .ops = 200000, .reps = 3, .feeds = "churn table"},
+           },
+       .trace_n = 100000,
+       .trace_ops = 200000},
+      {.name = "paper",
+       .summary = "about an hour on 2 cores; the reference results",
+       .entries =
+           {
+               {.n = 20000000, .reps = 5, .peers = true, .feeds = "growth table, spike claims, figures 1-4"},
+               {.n = 10000000, .alloc = AllocMode::kSystem, .reps = 5, .feeds = "allocation and fidelity"},
+               {.open = true, .rate = kOpenRate, .n = 10000000, .reps = 5, .feeds = "open-loop claims"},
+               {.n = 1000000, .reps = 3, .feeds = "scaling"},
+               {.value_bytes = 64, .n = 2000000, .reps = 3, .feeds = "write amplification"},
+               {.value_bytes = 256, .n = 2000000, .reps = 3, .feeds = "write amplification"},
+               {.n = 2000000, .reps = 3, .feeds = "write amplification (8-byte values at the same n)"},
+               {.key = "str16", .n = 2000000, .reps = 3, .feeds = "key types table"},
+               {.key = "str64", .n = 2000000, .reps = 3, .feeds = "key types table"},
+               {.workload = W::kMixed, .n = 2000000, .ops = 4000000, .zipfian = true, .reps = 3,
+                .feeds = "workloads table"},
+               {.workload = W::kChurn, .n = 2000000, .ops = 4000000, .reps = 3, .feeds = "workloads table"},
+               {.workload = W::kShrink, .n = 2000000, .ops = 2000000, .reps = 3, .feeds = "shrink claims"},
+           },
+       .trace_n = 1000000,
+       .trace_ops = 2000000},
+  };
+}
 
-const std::vector<Entry> kPaper = {
-    {W::kInsertGrowth, "u64", 8, false, 20000000, 0, false},
-    {W::kInsertGrowth, "u64", 8, false, 10000000, 0, false},
-    {W::kInsertGrowth, "u64", 8, true, 10000000, 0, false},
-    {W::kInsertGrowth, "u64", 8, false, 10000000, 0, false, AllocMode::kNaive},
-    {W::kInsertGrowth, "u64", 8, false, 1000000, 0, false},
-    {W::kInsertGrowth, "u64", 64, false, 2000000, 0, false},
-    {W::kInsertGrowth, "u64", 256, false, 2000000, 0, false},
-    {W::kInsertGrowth, "str16", 8, false, 2000000, 0, false},
-    {W::kInsertGrowth, "str64", 8, false, 2000000, 0, false},
-    {W::kMixed, "u64", 8, false, 2000000, 4000000, true},
-    {W::kMixed, "u64", 8, false, 2000000, 4000000, false},
-    {W::kChurn, "u64", 8, false, 2000000, 4000000, false},
-    {W::kShrink, "u64", 8, false, 2000000, 2000000, false},
-    {W::kReplay, "u64", 8, false, 0, 0, false},
-};
+std::string human(std::uint64_t n) {
+  if (n >= 1000000 && n % 1000000 == 0) return std::to_string(n / 1000000) + "M";
+  if (n >= 1000 && n % 1000 == 0) return std::to_string(n / 1000) + "k";
+  return std::to_string(n);
+}
 
-// Replay traces: a zipfian mixed workload (load + measured ops) written as a trace.
-struct TraceSpec {
-  std::uint64_t n, ops;
-};
+std::string describe(const SuiteEntry& e) {
+  std::string s = std::string(workload_name(e.workload)) + " " + e.key + "/v" + std::to_string(e.value_bytes);
+  if (e.workload != W::kReplay) s += " N=" + human(e.n);
+  if (e.ops != 0) s += " x " + human(e.ops) + " ops";
+  if (e.workload == W::kMixed) s += e.zipfian ? " zipfian" : " uniform";
+  s += e.open ? " open loop at " + human(static_cast<std::uint64_t>(e.rate)) + " ops/s" : " closed";
+  if (e.alloc != AllocMode::kFresh) s += std::string(" --alloc=") + alloc_mode_name(e.alloc) + " (in-house maps)";
+  if (e.peers) s += " + peers";
+  s += ", R=" + std::to_string(e.reps);
+  if (e.feeds[0] != '\0') s += "  [" + std::string(e.feeds) + "]";
+  return s;
+}
 
-std::string write_trace(const std::string& out_dir, const std::string& name, TraceSpec t, std::uint64_t seed) {
+std::string write_trace(const std::string& out_dir, const std::string& name, const Suite& suite, std::uint64_t seed) {
   WorkloadSpec s;
   s.kind = WorkloadKind::kMixed;
-  s.n = t.n;
-  s.ops = t.ops;
+  s.n = suite.trace_n;
+  s.ops = suite.trace_ops;
   s.seed = seed ^ 0x7472616365ULL;
   s.zipfian = true;
   s.read_pct = 60;
@@ -103,68 +122,94 @@ std::string write_trace(const std::string& out_dir, const std::string& name, Tra
 
 }  // namespace
 
-const std::vector<std::string>& suite_names() {
-  static const std::vector<std::string> names = {"smoke", "quick", "paper"};
-  return names;
+const std::vector<Suite>& suites() {
+  static const std::vector<Suite> all = make_suites();
+  return all;
 }
 
-const char* const kSuiteHelp = R"(suites (each entry runs for every map; open loop at 500k ops/s; seed 1):
-  smoke  (seconds; used by the schema test) insert_growth u64 N=3000 closed+open (+ closed
-         with --alloc=naive for the in-house maps),
-         mixed zipf N=2000 x 4000 ops, churn N=2000 x 4000, shrink N=2000, replay 6000 ops
-  quick  (< 3 min on 2 cores) insert_growth u64/v8 N=200k closed+open (+ naive zero fill,
-         in-house maps); u64/v64, u64/v256,
-         str16, str64 N=100k; mixed zipfian+uniform N=100k x 200k ops; churn N=100k x 200k;
-         shrink N=100k (+100k reads); replay of a 300k-op zipfian trace
-  paper  (< ~25 min) insert_growth u64/v8 N=20M, 10M closed+open (+ naive zero fill,
-         in-house maps), 1M; u64/v64, u64/v256,
-         str16, str64 N=2M; mixed zipfian+uniform N=2M x 4M ops; churn N=2M x 4M;
-         shrink N=2M (+2M reads); replay of a 3M-op zipfian trace
-)";
+std::string suites_help() {
+  std::string out = "suites (each entry runs for every map unless it says otherwise; seed 1):\n";
+  for (const Suite& s : suites()) {
+    out += "  " + std::string(s.name) + ": " + s.summary + "\n";
+    for (const SuiteEntry& e : s.entries) out += "    " + describe(e) + "\n";
+  }
+  return out;
+}
+
+std::uint64_t order_seed_for(std::uint64_t base_seed) { return mix64(base_seed ^ 0x6f72646572ULL); }
+
+void shuffle_for(std::vector<std::string>& items, std::uint64_t order_seed, unsigned rep, std::size_t entry) {
+  std::mt19937_64 rng(mix64(order_seed ^ mix64((std::uint64_t{rep} << 32) + entry)));
+  std::shuffle(items.begin(), items.end(), rng);
+}
 
 std::vector<RunConfig> build_suite(const std::string& name, const std::vector<std::string>& maps,
                                    const std::string& out_dir, const SuiteOptions& opt, bool materialize) {
-  const std::vector<Entry>* entries = nullptr;
-  TraceSpec trace{};
-  if (name == "smoke") {
-    entries = &kSmoke;
-    trace = {2000, 4000};
-  } else if (name == "quick") {
-    entries = &kQuick;
-    trace = {100000, 200000};
-  } else if (name == "paper") {
-    entries = &kPaper;
-    trace = {1000000, 2000000};
-  } else {
-    throw cli::UsageError("unknown suite '" + name + "' (valid suites: smoke, quick, paper)");
+  const Suite* suite = nullptr;
+  std::string valid;
+  for (const Suite& s : suites()) {
+    if (name == s.name) suite = &s;
+    valid += (valid.empty() ? "" : ", ") + std::string(s.name);
   }
+  if (suite == nullptr) throw cli::UsageError("unknown suite '" + name + "' (valid suites: " + valid + ")");
   std::string trace_path = out_dir + "/traces/" + name + ".trace";
-  if (materialize) trace_path = write_trace(out_dir, name, trace, opt.seed);
+  if (materialize) trace_path = write_trace(out_dir, name, *suite, opt.seed);
+  const std::uint64_t order_seed = order_seed_for(opt.seed);
+
+  unsigned max_reps = 0;
+  for (const SuiteEntry& e : suite->entries) max_reps = std::max(max_reps, opt.reps ? opt.reps : e.reps);
   std::vector<RunConfig> plan;
-  for (const Entry& e : *entries) {
-    for (const auto& m : maps) {
-      if (e.alloc != AllocMode::kFresh && !has_alloc_switch(m)) continue;
-      RunConfig c;
-      c.map = m;
-      c.alloc = e.alloc;
-      c.workload.kind = e.kind;
-      c.workload.n = e.kind == W::kReplay ? trace.n + trace.ops : e.n;
-      c.workload.ops = e.ops;
-      c.workload.seed = opt.seed;
-      c.workload.zipfian = e.zipfian;
-      if (e.kind == W::kReplay) c.workload.trace_path = trace_path;
-      c.key = e.key;
-      c.value_bytes = e.value_bytes;
-      c.open_loop = e.open;
-      c.rate = e.open ? kOpenRate : 0;
-      c.hash_seed = kDefaultHashSeed;
-      c.timer = opt.timer;
-      c.out_dir = out_dir;
-      if (name == "smoke") {
-        c.noise_ops = 20000;
-        c.calibration_ms = 5;
+  for (unsigned rep = 0; rep < max_reps; ++rep) {
+    for (std::size_t ei = 0; ei < suite->entries.size(); ++ei) {
+      const SuiteEntry& e = suite->entries[ei];
+      const unsigned reps = opt.reps ? opt.reps : e.reps;
+      if (rep >= reps) continue;
+      std::vector<std::string> names;
+      for (const std::string& m : maps) {
+        const MapEntry& me = require_map(m);
+        if (me.kind == MapKind::kPeer && !e.peers) continue;
+        if (e.maps_only_in_house && me.kind == MapKind::kAdapter) continue;
+        if (e.alloc != AllocMode::kFresh && !me.has_alloc_switch) continue;
+        if (me.kind == MapKind::kPeer && (e.workload != W::kInsertGrowth || e.open)) continue;
+        names.push_back(m);
       }
-      plan.push_back(c);
+      shuffle_for(names, order_seed, rep, ei);
+      for (const std::string& m : names) {
+        const MapEntry& me = require_map(m);
+        RunConfig c;
+        c.map = m;
+        c.alloc = me.has_alloc_switch ? std::optional<AllocMode>(e.alloc) : std::nullopt;
+        c.workload.kind = e.workload;
+        c.workload.n = e.workload == W::kReplay ? suite->trace_n + suite->trace_ops : e.n;
+        c.workload.ops = e.ops;
+        c.workload.zipfian = e.zipfian;
+        c.workload.read_pct = e.read_pct;
+        c.workload.update_pct = e.update_pct;
+        c.workload.insert_pct = e.insert_pct;
+        if (e.workload == W::kReplay) c.workload.trace_path = trace_path;
+        c.key = e.key;
+        c.value_bytes = e.value_bytes;
+        c.open_loop = e.open;
+        c.rate = e.open ? e.rate : 0;
+        c.base_seed = opt.seed;
+        c.base_hash_seed = kDefaultHashSeed;
+        c.rep = rep;
+        c.reps = reps;
+        c.workload.seed = derive_seed(c.base_seed, rep, 0);
+        c.hash_seed = derive_seed(c.base_hash_seed, rep, 1);
+        c.timer = opt.timer;
+        c.noise_ops = suite->noise_ops;
+        c.calibration_ms = suite->calibration_ms;
+        c.out_dir = out_dir;
+        if (m == "go_runtime") {
+          for (bool gc : {true, false}) {
+            c.go_gc = gc;
+            plan.push_back(c);
+          }
+        } else {
+          plan.push_back(c);
+        }
+      }
     }
   }
   return plan;

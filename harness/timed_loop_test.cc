@@ -107,6 +107,7 @@ struct ScriptedProbe {
   std::uint64_t entries() const { return *op; }
   void maintenance(std::chrono::nanoseconds) {}
   void after_op() {}
+  WindowSample window_sample() { return {}; }
 };
 
 TEST(Events, ResizePausesAndEventsFromCounterDeltas) {
@@ -127,6 +128,8 @@ TEST(Events, ResizePausesAndEventsFromCounterDeltas) {
   EXPECT_EQ(r.resizes[1].end_op, 25u);
   EXPECT_EQ(r.resizes[1].migration_ops, 6u);
   EXPECT_EQ(r.resizes[1].migration_total_ns, 60u);
+  EXPECT_EQ(r.resizes[0].migration_max_op, 10u);
+  EXPECT_EQ(r.resizes[1].end_op_ns, 10u);
   ASSERT_EQ(r.events.size(), 6u);
   EXPECT_EQ(r.events[0].kind, EventKind::kGrowStart);
   EXPECT_EQ(r.events[3].op, 20u);
@@ -134,6 +137,58 @@ TEST(Events, ResizePausesAndEventsFromCounterDeltas) {
   EXPECT_EQ(r.events[4].op, 25u);
   EXPECT_EQ(r.events[5].kind, EventKind::kOldArrayFreed);
   EXPECT_EQ(r.events[5].op, 27u);
+}
+
+// Host steal per window: windows 1 and 3 of 5 had steal. The quiet maximum skips
+// them, the plain maximum does not; the noise floor runs every 10 ops.
+struct StealProbe {
+  int window = 0;
+  ResizeCounters counters() const { return {}; }
+  std::uint64_t entries() const { return 0; }
+  std::uint64_t live_bytes() const { return 0; }
+  void maintenance(std::chrono::nanoseconds) {}
+  void after_op() {}
+  WindowSample window_sample() {
+    WindowSample s;
+    s.steal_ms = (window == 1 || window == 3) ? 10.0 : 0.0;
+    ++window;
+    return s;
+  }
+};
+
+TEST(HostSteal, QuietMaximumSkipsWindowsWithStealAndNoiseIsInterleaved) {
+  FakeClock clock;
+  StallOp op{clock, 50, 150, 7000};  // op 150 (window 1) is the slowest
+  StealProbe probe;
+  LoopConfig cfg;
+  cfg.ops = 500;
+  cfg.window = 100;
+  cfg.noise_every = 10;
+  LoopResult r(4);
+  timed_loop(clock, cfg, op, probe, r);
+  ASSERT_EQ(r.timeline.size(), 5u);
+  EXPECT_EQ(r.service.max_ns(), 7000u);
+  EXPECT_EQ(r.quiet_windows, 3u);
+  ASSERT_TRUE(r.max_quiet_ns.has_value());
+  EXPECT_EQ(*r.max_quiet_ns, 50u) << "the stall sat in a window with steal";
+  EXPECT_EQ(*r.timeline[1].sample.steal_ms, 10.0);
+  EXPECT_EQ(r.noise.count(), 50u) << "one empty op after every 10 ops";
+  EXPECT_EQ(r.noise_every, 10u);
+  // The fake clock does not advance for the empty op: the floor is 0 here.
+  EXPECT_EQ(r.noise.max_ns(), 0u);
+}
+
+TEST(HostSteal, UnknownStealMeansNoQuietMaximum) {
+  FakeClock clock;
+  StallOp op{clock, 50, 7, 900};
+  NullProbe probe;  // steal unknown
+  LoopConfig cfg;
+  cfg.ops = 300;
+  cfg.window = 100;
+  LoopResult r(4);
+  timed_loop(clock, cfg, op, probe, r);
+  EXPECT_FALSE(r.max_quiet_ns.has_value());
+  EXPECT_EQ(r.quiet_windows, 0u);
 }
 
 // The real clock: monotone, calibrated to within a few percent of the monotonic clock.

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <array>
-#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -55,15 +54,5 @@ struct MapList {
 // In-house variants first, then the production adapters.
 using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap,
                         StdUnorderedMap, BoostFlatMap, BoostFcaMap, TslRobinMap, AbslFlatMap>;
-
-// "a, b, c" for error messages.
-inline std::string map_names_joined() {
-  std::string out;
-  for (auto name : AllMaps::names()) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
 
 }  // namespace rehashlab

@@ -1,5 +1,7 @@
 #include "workloads/trace.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <cinttypes>
@@ -85,6 +87,10 @@ std::vector<Op> parse_trace(std::istream& in, const std::string& name) {
 }
 
 std::vector<Op> load_trace(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw TraceError(path + ": is a directory, not a trace file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw TraceError(path + ": cannot open trace file (" + std::strerror(errno) + ")");
   return parse_trace(in, path);

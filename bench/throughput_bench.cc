@@ -4,6 +4,12 @@
 //   FindHit/<map>/<n>    find a present key; map holds n entries, keys probed in a
 //                        random order (every key once per n iterations)
 //   FindMiss/<map>/<n>   find an absent key in the same map
+//   FindHitMigrating/<map>/<n>, FindMissMigrating/<map>/<n>   (in-house maps) the
+//                        same in a map caught half-way through a migration: n
+//                        entries, then the inserts that start the next grow and
+//                        half of those its migration lasts (counter "entries");
+//                        skipped for a map that never migrates incrementally, and
+//                        failed if the finds themselves finish the migration
 //   Insert/<map>/<n>     insert n distinct keys into an EMPTY map (not pre-sized):
 //                        the map grows to n, so every resize is in the cost
 //   Erase/<map>/<n>      erase all n keys, in random order, from a map of n
@@ -21,12 +27,11 @@
 //                          not 0: the host took CPU time from this machine meanwhile
 // A find benchmark fails (SkipWithError) if a hit is not found or a miss is.
 //
-// Flags (before Google Benchmark's own, e.g. --benchmark_out=FILE
-// --benchmark_out_format=json --benchmark_filter=REGEX):
-//   --sizes=1k,100k,1M   sizes to run (k/M suffixes; default 1k,100k,1M; add 10M
-//                        for the paper run)
+// Flags (--help lists them; Google Benchmark's own pass through, e.g.
+// --benchmark_out=FILE --benchmark_out_format=json --benchmark_filter=REGEX):
+//   --sizes=1k,100k,1M   sizes to run (default 1k,100k,1M; add 10M for the paper run)
 //   --maps=a,b           only these maps (default: every registered map)
-// Unknown flags or names: message and exit 2.
+// Unknown names: message and exit 2.
 //
 // The map for the find benchmarks is built once per (map, size) and kept while
 // Google Benchmark repeats the function; only one such map is alive at a time.
@@ -44,6 +49,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/cli.h"
 #include "harness/host_steal.h"
 #include "maps/registry.h"
 
@@ -64,28 +70,62 @@ std::vector<std::uint64_t> shuffled_keys(std::size_t n, std::uint64_t (*key)(std
   return keys;
 }
 
-// A map of n entries kept across repeated calls of one find benchmark.
+// A map kept across repeated calls of one find benchmark: n entries, or (while
+// migrating) n entries plus the inserts that start the next grow and run its
+// migration half-way.
 template <class M>
 struct Built {
   std::size_t n = 0;
+  bool migrating = false;
+  std::size_t entries = 0;  // keys present: hit_key(0 .. entries-1)
   MemoryCounter mem;
   std::unique_ptr<M> map;
   std::vector<std::uint64_t> hits, misses;
 };
 std::function<void()> g_release_built;  // drops whichever Built is alive
 
+// Inserts hit_key(from ..) into `map` until it is migrating; returns the next key
+// index, or 0 when it did not start a migration within `limit` inserts.
 template <class M>
-Built<M>& built(std::size_t n) {
+std::size_t insert_until_migrating(M& map, std::size_t from, std::size_t limit) {
+  for (std::size_t i = from; i < from + limit; ++i) {
+    map.insert_or_assign(hit_key(i), i);
+    if (map.resize_counters().migrating) return i + 1;
+  }
+  return 0;
+}
+
+template <class M>
+Built<M>& built(std::size_t n, bool migrating) {
   static std::unique_ptr<Built<M>> cur;
-  if (cur && cur->n == n) return *cur;
+  if (cur && cur->n == n && cur->migrating == migrating) return *cur;
   if (g_release_built) g_release_built();
   cur = std::make_unique<Built<M>>();
   g_release_built = [] { cur.reset(); };
   cur->n = n;
-  cur->map = std::make_unique<M>(SeededHash<std::uint64_t>{kSeed}, cur->mem);
+  cur->migrating = migrating;
+  cur->entries = n;
+  auto fresh = [&] { return std::make_unique<M>(SeededHash<std::uint64_t>{kSeed}, cur->mem); };
+  cur->map = fresh();
   for (std::size_t i = 0; i < n; ++i) cur->map->insert_or_assign(hit_key(i), i);
-  cur->hits = shuffled_keys(n, hit_key, 1);
-  cur->misses = shuffled_keys(n, miss_key, 2);
+  if (migrating) {
+    // A first pass measures how many inserts the next migration lasts (L); the
+    // map is then rebuilt and stopped L/2 inserts into it.
+    const std::size_t start = insert_until_migrating(*cur->map, n, 2 * n + 16);
+    if (start == 0) {
+      cur->map.reset();
+      return *cur;  // never migrates incrementally: map stays null
+    }
+    std::size_t len = 0;
+    for (std::size_t i = start; cur->map->resize_counters().migrating; ++i, ++len) cur->map->insert_or_assign(hit_key(i), i);
+    cur->map.reset();
+    cur->map = fresh();
+    for (std::size_t i = 0; i < start; ++i) cur->map->insert_or_assign(hit_key(i), i);
+    cur->entries = start + len / 2;
+    for (std::size_t i = start; i < cur->entries; ++i) cur->map->insert_or_assign(hit_key(i), i);
+  }
+  cur->hits = shuffled_keys(cur->entries, hit_key, 1);
+  cur->misses = shuffled_keys(cur->entries, miss_key, 2);
   return *cur;
 }
 
@@ -95,21 +135,28 @@ void set_host_steal(benchmark::State& state, std::optional<double> before) {
 }
 
 template <class M, bool kHit>
-void bm_find(benchmark::State& state, std::size_t n) {
-  Built<M>& b = built<M>(n);
+void bm_find(benchmark::State& state, std::size_t n, bool migrating) {
+  Built<M>& b = built<M>(n, migrating);
+  if (!b.map) {
+    state.SkipWithError("this map never migrates incrementally");
+    return;
+  }
   const std::vector<std::uint64_t>& keys = kHit ? b.hits : b.misses;
+  const std::size_t count = keys.size();
   std::size_t i = 0, found = 0;
   const std::optional<double> steal0 = host_steal_ms();
   for (auto _ : state) {
     const std::uint64_t* v = b.map->find(keys[i]);
     benchmark::DoNotOptimize(v);
     found += v != nullptr;
-    if (++i == n) i = 0;
+    if (++i == count) i = 0;
   }
   const std::uint64_t iters = state.iterations();
   if (found != (kHit ? iters : 0)) state.SkipWithError(kHit ? "a present key was not found" : "an absent key was found");
+  if (migrating && !b.map->resize_counters().migrating) state.SkipWithError("the finds completed the migration");
   state.SetItemsProcessed(static_cast<std::int64_t>(iters));
-  state.counters["bytes_per_entry"] = static_cast<double>(b.mem.live_bytes()) / static_cast<double>(n);
+  state.counters["bytes_per_entry"] = static_cast<double>(b.mem.live_bytes()) / static_cast<double>(b.entries);
+  state.counters["entries"] = static_cast<double>(b.entries);
   set_host_steal(state, steal0);
 }
 
@@ -167,64 +214,42 @@ void bm_erase(benchmark::State& state, std::size_t n) {
   set_host_steal(state, steal0);
 }
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "throughput_bench: %s\n", msg.c_str());
-  std::fprintf(stderr,
-               "usage: throughput_bench [--sizes=1k,100k,1M,10M] [--maps=a,b] [--benchmark_* flags]\n"
-               "maps: %s\n",
-               map_names_joined().c_str());
-  std::exit(2);
-}
-
-std::vector<std::string> split(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    const std::size_t comma = s.find(',');
-    out.emplace_back(s.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    s.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
-std::size_t parse_size(const std::string& text) {
-  std::size_t mult = 1;
-  std::string digits = text;
-  if (!digits.empty() && (digits.back() == 'k' || digits.back() == 'K')) mult = 1000, digits.pop_back();
-  else if (!digits.empty() && digits.back() == 'M') mult = 1000000, digits.pop_back();
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 12) {
-    usage_error("bad size '" + text + "' (use e.g. 1000, 100k, 1M)");
-  }
-  const std::size_t n = std::stoull(digits) * mult;
-  if (n == 0 || n > 100000000) usage_error("size '" + text + "' out of range (1 .. 100M)");
-  return n;
-}
-
 }  // namespace
 }  // namespace rehashlab
 
 int main(int argc, char** argv) {
   using namespace rehashlab;
-  std::vector<std::size_t> sizes = {1000, 100000, 1000000};
+  std::vector<std::uint64_t> sizes = {1000, 100000, 1000000};
   std::vector<std::string> maps;
-  std::vector<char*> rest = {argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg.starts_with("--sizes=")) {
+  CLI::App app{"Throughput of every registered map (Google Benchmark; its --benchmark_* flags pass through)",
+               "throughput_bench"};
+  std::vector<std::string> size_list;
+  cli::add_list(app, "sizes", size_list, "sizes to run (k/M suffixes; default 1k,100k,1M; add 10M for the paper run)");
+  cli::add_list(app, "maps", maps, "only these maps (default: every registered map)");
+  std::vector<char*> rest = cli::parse_own_flags(app, argc, argv);
+  try {
+    if (!size_list.empty()) {
       sizes.clear();
-      for (const auto& s : split(arg.substr(8))) sizes.push_back(parse_size(s));
-      if (sizes.empty()) usage_error("--sizes needs at least one size");
-    } else if (arg.starts_with("--maps=")) {
-      maps = split(arg.substr(7));
-      for (const auto& m : maps) {
-        const auto names = AllMaps::names();
-        if (std::find(names.begin(), names.end(), m) == names.end()) usage_error("unknown map '" + m + "'");
+      for (const auto& s : size_list) {
+        const std::uint64_t n = cli::parse_count(s, "sizes");
+        if (n == 0 || n > 100000000) throw cli::UsageError("--sizes: '" + s + "' out of range (1 .. 100M)");
+        sizes.push_back(n);
       }
-    } else {
-      rest.push_back(argv[i]);
     }
+    const auto names = AllMaps::names();
+    for (const auto& m : maps) {
+      if (std::find(names.begin(), names.end(), m) == names.end()) {
+        std::string valid;
+        for (auto n : names) valid += (valid.empty() ? "" : ", ") + std::string(n);
+        throw cli::UsageError("unknown map '" + m + "' (valid maps: " + valid + ")");
+      }
+    }
+  } catch (const cli::UsageError& e) {
+    std::fprintf(stderr, "throughput_bench: %s\n", e.what());
+    return 2;
   }
   int rest_argc = static_cast<int>(rest.size());
+  rest.push_back(nullptr);
   benchmark::Initialize(&rest_argc, rest.data());
   if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;
 
@@ -233,10 +258,16 @@ int main(int argc, char** argv) {
     using M = typename decltype(type)::type;
     const std::string name(M::kName);
     if (!maps.empty() && std::find(maps.begin(), maps.end(), name) == maps.end()) return;
-    for (std::size_t n : sizes) {
+    for (std::uint64_t n : sizes) {
       const std::string suffix = "/" + name + "/" + std::to_string(n);
-      benchmark::RegisterBenchmark(("FindHit" + suffix).c_str(), [n](benchmark::State& s) { bm_find<M, true>(s, n); });
-      benchmark::RegisterBenchmark(("FindMiss" + suffix).c_str(), [n](benchmark::State& s) { bm_find<M, false>(s, n); });
+      benchmark::RegisterBenchmark(("FindHit" + suffix).c_str(), [n](benchmark::State& s) { bm_find<M, true>(s, n, false); });
+      benchmark::RegisterBenchmark(("FindMiss" + suffix).c_str(), [n](benchmark::State& s) { bm_find<M, false>(s, n, false); });
+      if constexpr (M::kInHouse) {
+        benchmark::RegisterBenchmark(("FindHitMigrating" + suffix).c_str(),
+                                     [n](benchmark::State& s) { bm_find<M, true>(s, n, true); });
+        benchmark::RegisterBenchmark(("FindMissMigrating" + suffix).c_str(),
+                                     [n](benchmark::State& s) { bm_find<M, false>(s, n, true); });
+      }
       benchmark::RegisterBenchmark(("Insert" + suffix).c_str(), [n](benchmark::State& s) { bm_insert<M>(s, n); })
           ->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("Erase" + suffix).c_str(), [n](benchmark::State& s) { bm_erase<M>(s, n); })

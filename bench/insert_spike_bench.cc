@@ -50,7 +50,7 @@
 // above it, one such event landing on any insert decides the ratio, whatever the
 // map's design, so a single run proves little either way.
 //
-// Usage: bazel run -c opt //maps:insert_spike_bench -- [--keys=N] [--settle_ms=MS]
+// Usage: bazel run //bench:insert_spike_bench -- [--keys=N] [--settle_ms=MS]
 //        [benchmark flags]
 #include <benchmark/benchmark.h>
 #include <malloc.h>
@@ -72,6 +72,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/cli.h"
 #include "harness/host_steal.h"
 #include "maps/registry.h"
 
@@ -276,45 +277,25 @@ void BM_MachineFloor(benchmark::State& state) {
   state.counters["first_touches_over_100us"] = static_cast<double>(f.first_touches_over_100us);
 }
 
-// Parses and removes `--NAME=N` from argv (N a decimal in [min, max]). Returns
-// false (after a message) on bad input; leaves `out` alone when the flag is absent.
-bool take_uint_flag(int& argc, char** argv, std::string_view name, std::uint64_t min, std::uint64_t max,
-                    std::uint64_t& out) {
-  const std::string prefix = "--" + std::string(name) + "=";
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg.rfind(prefix, 0) != 0) {
-      argv[kept++] = argv[i];
-      continue;
-    }
-    const std::string value(arg.substr(prefix.size()));
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0' || value[0] == '-' || errno != 0 || v < min || v > max) {
-      std::fprintf(stderr, "insert_spike_bench: --%s wants an integer in [%llu, %llu], got '%s'\n",
-                   std::string(name).c_str(), static_cast<unsigned long long>(min),
-                   static_cast<unsigned long long>(max), value.c_str());
-      return false;
-    }
-    out = v;
-  }
-  argc = kept;
-  argv[argc] = nullptr;
-  return true;
-}
-
 }  // namespace
 }  // namespace rehashlab
 
 int main(int argc, char** argv) {
   using namespace rehashlab;
   std::uint64_t n = 10'000'000;
-  if (!take_uint_flag(argc, argv, "keys", 1, std::uint64_t{1} << 32, n)) return 2;
-  if (!take_uint_flag(argc, argv, "settle_ms", 0, 600'000, settle_ms())) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  CLI::App app{"The single-insert spike of every in-house map (Google Benchmark; its --benchmark_* flags pass through)",
+               "insert_spike_bench"};
+  cli::add_count(app, "keys", n, "inserts per pass, 1 .. 2^32 (default 10M)");
+  cli::add_count(app, "settle_ms", settle_ms(), "settle time before every timed pass, 0 .. 600000 (default 2000)");
+  std::vector<char*> rest = cli::parse_own_flags(app, argc, argv);
+  if (n < 1 || n > (std::uint64_t{1} << 32) || settle_ms() > 600'000) {
+    std::fprintf(stderr, "insert_spike_bench: --keys must be in [1, 2^32] and --settle_ms in [0, 600000]\n");
+    return 2;
+  }
+  int rest_argc = static_cast<int>(rest.size());
+  rest.push_back(nullptr);
+  benchmark::Initialize(&rest_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;
 
   std::mt19937_64 rng(kKeySeed);
   keys().resize(n);
