@@ -32,9 +32,10 @@ double binomial_half(unsigned n, unsigned k) {
 Json stat_json(const std::vector<std::optional<double>>& by_rep) {
   std::vector<double> values;
   Json list = Json::array();
-  for (const auto& v : by_rep) {
-    list.push_back(number_or_null(v));
-    if (v) values.push_back(*v);
+  for (const auto& v : by_rep) {  // in repetition order; repetitions without the field are left out
+    if (!v) continue;
+    list.push_back(*v);
+    values.push_back(*v);
   }
   Json s;
   s["median"] = median_of(values);

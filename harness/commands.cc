@@ -267,7 +267,7 @@ std::unique_ptr<Commands, void (*)(Commands*)> add_commands(CLI::App& app) {
   k.run = app.add_subcommand("run", "measure maps x workloads x modes x allocation modes x repetitions; each run in "
                                     "its own process; results as in results/README.md");
   cli::add_list(*k.run, "maps", k.maps, "maps to run (names from `list`; all = every one)")->required();
-  cli::add_list(*k.run, "workload", k.workloads, "insert_growth | mixed | churn | shrink | replay (a list allowed)")
+  cli::add_list(*k.run, "workload", k.workloads, "insert_growth | mixed | churn | shrink | replay | grow_read (a list allowed)")
       ->required();
   cli::add_list(*k.run, "mode", k.modes, "closed | open | closed,open (default closed)");
   cli::add_list(*k.run, "alloc", k.allocs, std::string(kAllocHelp) + "; a list allowed (default fresh)");

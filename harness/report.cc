@@ -320,6 +320,26 @@ Json report_json(const RunConfig& cfg, const RunContext& ctx, const LoopResult& 
   for (const auto& [name, v] : m.map_counters) mc[name] = v;
   j["map_counters"] = std::move(mc);
   j["resize_counters"] = counters_json(m.counters_end);
+  // Service time by op kind, apart while a migration runs (kinds that occurred).
+  Json by_op = Json::object();
+  const char* kinds[] = {"insert", "find", "erase"};
+  for (int k = 0; k < 3; ++k) {
+    const KindHistograms& h = r.by_kind[k];
+    if (h.steady.count() + h.migrating.count() == 0) continue;
+    Json o;
+    for (const auto& [state, hist] : {std::pair{"steady", &h.steady}, std::pair{"migrating", &h.migrating}}) {
+      if (hist->count() == 0) {
+        o[state] = nullptr;
+        continue;
+      }
+      Json e;
+      e["count"] = hist->count();
+      e.update(percentiles_json(Percentiles::of(*hist)));
+      o[state] = std::move(e);
+    }
+    by_op[kinds[k]] = std::move(o);
+  }
+  j["by_op"] = std::move(by_op);
   if (!m.peer.is_null()) j["peer"] = m.peer;
 
   Json f;

@@ -48,6 +48,7 @@ struct Fixture {
         r.top_response.record(i, 200 + i);
       }
       r.noise.record(20);
+      r.by_kind[0].steady.record(100 + i);
     }
     for (std::uint64_t w = 0; w < 2; ++w) {
       TimelineRow row{};
@@ -105,6 +106,9 @@ TEST(Report, WritesExactlyTheSchemasFields) {
     ASSERT_FALSE(j["top_k"].empty());
     EXPECT_EQ(keys_of(j["top_k"][0]), keys_of(schema["top_k_entry"]));
     EXPECT_EQ(j["schema"], std::string(schema::kRunSchema));
+    EXPECT_EQ(keys_of(j["by_op"]), std::set<std::string>{"insert"}) << "only kinds that occurred";
+    EXPECT_EQ(keys_of(j["by_op"]["insert"]["steady"]), keys_of(schema["by_op_entry"]));
+    EXPECT_TRUE(j["by_op"]["insert"]["migrating"].is_null());
   }
 }
 

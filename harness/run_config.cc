@@ -17,9 +17,12 @@ std::string fmt_double(double v) {
   return buf;
 }
 
-std::string mixed_suffix(const WorkloadSpec& w) {
-  if (w.kind != WorkloadKind::kMixed) return "";
-  return w.zipfian ? ".zipf" : ".unif";
+// What tells apart two runs of one workload at one n: the key distribution of
+// mixed, the read share of grow_read.
+std::string workload_suffix(const WorkloadSpec& w) {
+  if (w.kind == WorkloadKind::kMixed) return w.zipfian ? ".zipf" : ".unif";
+  if (w.kind == WorkloadKind::kGrowRead) return ".r" + std::to_string(w.read_pct);
+  return "";
 }
 
 }  // namespace
@@ -31,7 +34,7 @@ std::uint64_t derive_seed(std::uint64_t base, unsigned rep, unsigned salt) {
 
 std::string RunConfig::group() const {
   std::string id = std::string(workload_name(workload.kind)) + "." + key + ".v" + std::to_string(value_bytes) + "." +
-                   mode_name() + "." + map + ".n" + std::to_string(workload.n) + mixed_suffix(workload);
+                   mode_name() + "." + map + ".n" + std::to_string(workload.n) + workload_suffix(workload);
   if (alloc && *alloc != AllocMode::kFresh) id += std::string(".") + alloc_mode_name(*alloc);
   if (go_gc && !*go_gc) id += ".gcoff";
   return id;
@@ -41,7 +44,7 @@ std::string RunConfig::run_id() const { return reps > 1 ? group() + ".rep" + std
 
 std::string RunConfig::checksum_group() const {
   return std::string(workload_name(workload.kind)) + "." + key + ".v" + std::to_string(value_bytes) + ".n" +
-         std::to_string(workload.n) + mixed_suffix(workload) + ".rep" + std::to_string(rep);
+         std::to_string(workload.n) + workload_suffix(workload) + ".rep" + std::to_string(rep);
 }
 
 std::vector<std::string> RunConfig::to_child_args() const {
@@ -98,7 +101,9 @@ void add_run_flags(CLI::App& app, RunFlags& f) {
   cli::add_count(app, "hash-seed", f.hash_seed, "seed of the maps' SeededHash (default 0x5eed5eed5eed5eed)");
   cli::add_choice(app, "key", f.key, {"u64", "str16", "str64"}, "key type (default u64)");
   cli::add_count(app, "value-bytes", f.value_bytes, "value size: 8, 64 or 256 (default 8); string keys: 8 only");
-  cli::add_count(app, "read", f.read, "mixed: percentage of reads (default 50); --read + --update + --insert = 100");
+  cli::add_count(app, "read", f.read,
+                 "mixed: percentage of reads (default 50), --read + --update + --insert = 100; grow_read: the "
+                 "share of finds among all ops, 1..99 (default 50)");
   cli::add_count(app, "update", f.update, "mixed: percentage of updates (default 45)");
   cli::add_count(app, "insert", f.insert, "mixed: percentage of inserts (default 5)");
   cli::add_choice(app, "dist", f.dist, {"uniform", "zipfian"}, "mixed: key choice for reads/updates (default uniform)");
@@ -211,7 +216,12 @@ RunConfig resolve_run(const CLI::App& app, const RunFlags& f, WorkloadKind workl
     throw cli::UsageError("--calibration-ms must be in [1, 10000]");
   }
   cfg.uninstrumented = f.uninstrumented;
-  if (f.read + f.update + f.insert != 100) throw cli::UsageError("--read + --update + --insert must sum to 100");
+  if (workload == WorkloadKind::kMixed && f.read + f.update + f.insert != 100) {
+    throw cli::UsageError("--read + --update + --insert must sum to 100");
+  }
+  if (workload == WorkloadKind::kGrowRead && (f.read < 1 || f.read > 99)) {
+    throw cli::UsageError("--workload=grow_read: --read must be in [1, 99] (the share of finds)");
+  }
   w.read_pct = static_cast<unsigned>(f.read);
   w.update_pct = static_cast<unsigned>(f.update);
   w.insert_pct = static_cast<unsigned>(f.insert);

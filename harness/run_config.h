@@ -44,12 +44,12 @@ struct RunConfig {
   std::string out_dir;
 
   std::string mode_name() const { return open_loop ? "open" : "closed"; }
-  // <workload>.<key>.v<value>.<mode>.<map>.n<n>[.zipf|.unif][.system|.naive][.gcoff][.rep<i> when reps > 1]
+  // <workload>.<key>.v<value>.<mode>.<map>.n<n>[.zipf|.unif|.r<read%>][.system|.naive][.gcoff][.rep<i> when reps > 1]
   std::string run_id() const;
   // run_id() without the repetition: the key repetitions are aggregated under.
   std::string group() const;
   // Runs that see the same operations and must produce equal checksums:
-  // <workload>.<key>.v<value>.n<n>[.zipf|.unif].rep<i>.
+  // <workload>.<key>.v<value>.n<n>[.zipf|.unif|.r<read%>].rep<i>.
   std::string checksum_group() const;
   std::vector<std::string> to_child_args() const;  // after the verb
 };

@@ -110,6 +110,7 @@ class MapOp {
     if (g.kind == OpKind::kInsert) value_ = make_value<V>(g.value);
   }
   void prepare(std::uint64_t) { set(w_.next()); }
+  OpKind kind() const { return kind_; }
   void execute() {
     std::uint64_t r;
     switch (kind_) {

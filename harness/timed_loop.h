@@ -19,7 +19,8 @@
 // response times carry the stall, as clients of a real service would see it.
 //
 // Clock: start(), stop(), now(), wait_until(tick), ns_per_tick() (harness/timer.h).
-// Op: prepare(uint64_t), execute().  Probe: counters() -> ResizeCounters,
+// Op: prepare(uint64_t), execute(), and optionally kind() -> OpKind (then service
+// times are also kept per operation kind, apart inside and outside migrations).  Probe: counters() -> ResizeCounters,
 // entries(), live_bytes(), maintenance(std::chrono::nanoseconds), after_op(),
 // window_sample().
 #pragma once
@@ -33,6 +34,7 @@
 
 #include "harness/histogram.h"
 #include "maps/map_api.h"
+#include "workloads/trace.h"
 
 namespace rehashlab {
 
@@ -97,8 +99,15 @@ struct ResizePause {
   std::uint64_t live_bytes_at_start = 0;
 };
 
+// Service time by operation kind and by whether a migration was running when the
+// op began (ResizeCounters::migrating after the previous op).
+struct KindHistograms {
+  LatencyHistogram steady, migrating;
+};
+
 struct LoopResult {
   LatencyHistogram service;
+  KindHistograms by_kind[3];  // indexed by OpKind: insert, find, erase (ops with kind() only)
   LatencyHistogram response;  // open loop only
   LatencyHistogram noise;     // the interleaved empty ops
   TopK top_service;
@@ -243,7 +252,7 @@ void timed_loop(const Clock& clock, const LoopConfig& cfg, Op& op, Probe& probe,
   resizes.begin(probe.counters(), probe.entries(), probe.live_bytes());
   std::uint64_t in_win = 0, win_first = 0, win_noise_max = 0, since_noise = 0;
   std::uint64_t noise_first = 0, noise_last = 0;
-  bool migrating = false;
+  bool migrating = probe.counters().migrating;  // state before the next op
   const std::uint64_t t0 = clock.now();
   std::uint64_t next_maint = t0 + maint_every;
   std::uint64_t next_progress = t0 + progress_every;
@@ -263,6 +272,10 @@ void timed_loop(const Clock& clock, const LoopConfig& cfg, Op& op, Probe& probe,
     e = clock.stop();
     const std::uint64_t ns = to_ns(e - s);
     r.service.record(ns);
+    if constexpr (requires { op.kind(); }) {
+      KindHistograms& k = r.by_kind[static_cast<int>(op.kind())];
+      (migrating ? k.migrating : k.steady).record(ns);
+    }
     r.top_service.record(i, ns);
     win[in_win] = ns;
     if (cfg.open_loop) {

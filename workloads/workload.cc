@@ -8,7 +8,7 @@
 namespace rehashlab {
 
 const std::vector<std::string>& workload_names() {
-  static const std::vector<std::string> names = {"insert_growth", "mixed", "churn", "shrink", "replay"};
+  static const std::vector<std::string> names = {"insert_growth", "mixed", "churn", "shrink", "replay", "grow_read"};
   return names;
 }
 
@@ -74,6 +74,13 @@ Workload::Workload(const WorkloadSpec& spec)
       trace_ = load_trace(spec.trace_path);
       ops_ = trace_.size();
       break;
+    case WorkloadKind::kGrowRead:
+      if (n == 0) throw std::invalid_argument("grow_read: --n must be > 0");
+      if (spec.read_pct < 1 || spec.read_pct > 99) throw std::invalid_argument("grow_read: --read must be in [1, 99]");
+      inserts_left_ = n;
+      reads_left_ = n * spec.read_pct / (100 - spec.read_pct);
+      ops_ = inserts_left_ + reads_left_;
+      break;
   }
   next_new_ = load_ops_;
 }
@@ -124,6 +131,20 @@ GenOp Workload::next() {
     case WorkloadKind::kReplay: {
       const Op& op = trace_[i];
       return {op.kind, op.key, op.value};
+    }
+    case WorkloadKind::kGrowRead: {
+      // Exactly N inserts and reads_left_ finds, in a uniformly random order.
+      const bool read = reads_left_ > 0 && rand64() % (inserts_left_ + reads_left_) < reads_left_;
+      if (!read) {
+        --inserts_left_;
+        const std::uint64_t k = next_new_++;
+        return {OpKind::kInsert, key_at(k), mix64(k + 1)};
+      }
+      --reads_left_;
+      const std::uint64_t r = rand64();
+      // Key indexes >= N are never inserted: those finds miss.
+      if (next_new_ > 0 && (r & 1) == 0) return {OpKind::kFind, key_at((r >> 1) % next_new_), 0};
+      return {OpKind::kFind, key_at(spec_.n + (r >> 1) % spec_.n), 0};
     }
   }
   return {OpKind::kFind, 0, 0};

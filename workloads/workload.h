@@ -14,6 +14,10 @@
 //   shrink         load N keys, then erase all but N/100 (oldest first), then `ops`
 //                  uniform reads of the survivors: does memory come back?
 //   replay         the operations of a trace file (workloads/trace.h), as is.
+//   grow_read      empty to N like insert_growth, with finds interleaved at random
+//                  (read_pct of all ops; half of a present key chosen uniformly
+//                  among those inserted so far, half of a key never inserted), so
+//                  lookups run while the table grows and migrates.
 // Key numbers are mix64(index ^ key_seed): a bijection, so distinct indexes are
 // distinct keys, and the keys look random to any hash.
 #pragma once
@@ -27,7 +31,7 @@
 
 namespace rehashlab {
 
-enum class WorkloadKind : std::uint8_t { kInsertGrowth, kMixed, kChurn, kShrink, kReplay };
+enum class WorkloadKind : std::uint8_t { kInsertGrowth, kMixed, kChurn, kShrink, kReplay, kGrowRead };
 
 // Valid workload names, in help order.
 const std::vector<std::string>& workload_names();
@@ -40,7 +44,7 @@ struct WorkloadSpec {
   std::uint64_t n = 0;
   std::uint64_t ops = 0;  // measured ops (mixed, churn) or reads (shrink); 0: N
   std::uint64_t seed = 1;
-  unsigned read_pct = 50, update_pct = 45, insert_pct = 5;  // mixed; sum 100
+  unsigned read_pct = 50, update_pct = 45, insert_pct = 5;  // mixed: sum 100; grow_read: read_pct
   bool zipfian = false;
   double theta = 0.99;
   std::string trace_path;  // replay
@@ -89,6 +93,7 @@ class Workload {
   std::uint64_t rng_;
   std::uint64_t step_ = 0;
   std::uint64_t next_new_ = 0;  // next key index to insert
+  std::uint64_t reads_left_ = 0, inserts_left_ = 0;  // grow_read
   std::unique_ptr<ZipfianGenerator> zipf_;
   std::vector<Op> trace_;
 };
