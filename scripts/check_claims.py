@@ -121,7 +121,13 @@ def claim(claim_id, sentence, min_n=None, **params):
 class Context:
     def __init__(self, rs, claim_obj, paper_n=PAPER_N):
         self.rs, self.claim, self.paper_n = rs, claim_obj, paper_n
-        self.reps = rs.reps
+        self.planned = []   # repetitions planned for each group the claim uses
+
+    @property
+    def reps(self):
+        """R of the claim: the repetitions every group it uses has (a suite may repeat some
+        configurations more often; repetition i of each is compared), else the suite's."""
+        return min(self.planned) if self.planned else self.rs.reps
 
     def require(self, condition, reason):
         if not condition:
@@ -144,9 +150,11 @@ class Context:
                 raise NotCheckable("at quick scale", scale=True)
             raise NotCheckable(f"sized for n >= {fmt(min_n)}; the largest {what} run of {map_name} has "
                                f"n={fmt(g.n)}", scale=True)
-        absent = [i for i in range(self.reps) if i not in g.by_rep]
+        planned = self.rs.planned_reps(g.key)
+        absent = [i for i in range(planned) if i not in g.by_rep]
         if absent:
-            raise NotCheckable(f"{g.key}: repetition(s) {', '.join(map(str, absent))} of {self.reps} missing")
+            raise NotCheckable(f"{g.key}: repetition(s) {', '.join(map(str, absent))} of {planned} missing")
+        self.planned.append(planned)
         return g
 
     def distinct(self, *groups):
@@ -369,9 +377,11 @@ def noise_below_spike(ctx, factor):
         floor = r.data["noise_floor"]
         ctx.require(floor is not None, f"{r.run_id}: noise floor not measured (--noise-ops=0)")
         ctx.require(floor["ops"] > 0, f"{r.run_id}: noise floor has no operations")
-    return Test({"max": maximum(g), "floor": field(g, lambda r: r.data["noise_floor"]["max_ns"])},
+    return Test({"max": maximum(g), "floor": field(g, lambda r: r.data["noise_floor"]["max_ns"]),
+                 "floor_quiet": field(g, lambda r: r.data["noise_floor"]["max_ns_quiet"] or 0)},
                 lambda q: q["max"] >= factor * q["floor"],
-                lambda q: f"full_rehash max {ns(q['max'])}, noise floor max {ns(q['floor'])}")
+                lambda q: f"full_rehash max {ns(q['max'])}, noise floor max {ns(q['floor'])} "
+                          f"({ns(q['floor_quiet'])} in windows without steal)")
 
 
 def overhead_per_entry(run):

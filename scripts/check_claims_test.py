@@ -212,6 +212,28 @@ class RuleTest(unittest.TestCase):
         self.assertEqual((r.status, r.k, r.reps), ("FAILS", 3, 3))
         self.assertIn("fails on the medians", r.detail)
 
+    def test_configurations_repeated_more_often(self):
+        # The suite repeats the headline configuration 5 times and the rest 3 times: each
+        # claim is judged over the repetitions all of its configurations have.
+        d = tu.copy_fixture()
+        for m in ("full_rehash", "go_incremental"):
+            for rep in (3, 4):
+                tu.add_rep(d, m, rep, reps=5)
+        rc, out, err = _claims(d, "GoIncMaxBelowFull", "RedisDualMaxBelowFull", "FullRehashSpikeAboveTail",
+                               "ChecksumsAgree")
+        self.assertEqual(rc, 0, out + err)
+        self.assertTrue(_status(out, "GoIncMaxBelowFull")[1].startswith("in 5 of 5 runs"))
+        self.assertTrue(_status(out, "FullRehashSpikeAboveTail")[1].startswith("in 5 of 5 runs"))
+        self.assertTrue(_status(out, "RedisDualMaxBelowFull")[1].startswith("in 3 of 3 runs"))
+        # 80 %: one repetition of five may fail, two may not.
+        tu.edit_run(d, tu.run_id("go_incremental", rep=3), _scale(1000, "max_ns"))
+        rc, out, _ = _claims(d, "GoIncMaxBelowFull")
+        self.assertEqual((rc, _status(out, "GoIncMaxBelowFull")[0]), (0, "HOLDS"))
+        self.assertTrue(_status(out, "GoIncMaxBelowFull")[1].startswith("in 4 of 5 runs"))
+        tu.edit_run(d, tu.run_id("go_incremental", rep=4), _scale(1000, "max_ns"))
+        rc, out, _ = _claims(d, "GoIncMaxBelowFull")
+        self.assertEqual((rc, _status(out, "GoIncMaxBelowFull")[0]), (1, "FAILS"))
+
     def test_fewer_than_three_repetitions_is_not_checkable(self):
         d = tu.copy_fixture()
         for name in os.listdir(d):

@@ -176,6 +176,14 @@ NAIVE_METRICS = ("NaiveMaxInsertUs", "FreshMaxInsertUsAtNaiveN", "NaiveOverFresh
 OPTIONAL_METRICS = ("MaxQuietUs", "LargestResizeOpUs", "LastMigrationOps", "StealMs")
 
 
+def reps_text(rs):
+    """How many times each configuration ran: "5", or "3 to 5" when the suite repeats some
+    configurations more often than others."""
+    counts = [g.reps for g in rs.groups.values()]
+    lo, hi = min(counts), max(counts)
+    return str(hi) if lo == hi else f"{lo} to {hi}"
+
+
 def suite_title(suite):
     """What the PDF's title says about the suite: nothing for the paper suite; every
     other suite is named and said not to be the paper's results."""
@@ -207,7 +215,7 @@ def run_set_numbers(rs):
     flags = prov.get("build_flags")
     num = {
         "GrowthN": n_growth, "OpenN": n_open, "ShrinkN": n_shrink, "NaiveN": n_naive, "OpenRateM": _div(rate, 1e6),
-        "Reps": rs.reps, "NumRuns": len(rs.runs), "NumGroups": len(rs.groups), "NumMaps": len(rs.maps()),
+        "Reps": rs.reps, "GrowthReps": ref_group.reps if ref_group else None, "NumRuns": len(rs.runs), "NumGroups": len(rs.groups), "NumMaps": len(rs.maps()),
         "NumMissing": len([m for m in rs.missing if m[0] != "(suite)"]),
         "WallMin": _div(manifest.get("wall_seconds"), 60), "Cores": prov.get("cores"),
         "TimerOverheadNs": med(r.summary["timer_overhead_ns"] for r in rs.runs),
@@ -226,7 +234,7 @@ def run_set_numbers(rs):
         "StealMaxMs": steal_max[0] if steal_max else None,
     }
     text = {
-        "Suite": manifest.get("suite", "unknown"), "SuiteTitle": suite_title(manifest.get("suite")),
+        "RepsText": reps_text(rs), "Suite": manifest.get("suite", "unknown"), "SuiteTitle": suite_title(manifest.get("suite")),
         "CPU": prov.get("cpu_model", "unknown"), "Kernel": prov.get("kernel", "unknown"),
         "Compiler": prov.get("compiler", "unknown"), "CompilationMode": prov.get("compilation_mode", "unknown"),
         "BuildFlags": (", ".join(flags) if isinstance(flags, list) else str(flags or "")) or "none",

@@ -435,6 +435,19 @@ class ResultSet:
         self.reps = planned if isinstance(planned, int) and planned > 0 else \
             max((r.config["reps"] for r in runs), default=1)
         self.suite = (manifest or {}).get("suite")
+        # Repetitions planned per group: a suite may run some configurations more often
+        # than others (manifest.reps is then the largest). The manifest lists every planned
+        # run; without it, each run's config.reps says.
+        self._planned = {}
+        if manifest:
+            for entry in manifest["runs"]:
+                self._planned[entry["group"]] = self._planned.get(entry["group"], 0) + 1
+        for r in runs:
+            self._planned.setdefault(r.group, r.config["reps"])
+
+    def planned_reps(self, group_key):
+        """How many repetitions of this group were planned."""
+        return self._planned.get(group_key, self.reps)
 
     def select(self, workload=None, mode=None, key=None, value_bytes=None, n=None, map=None, alloc="fresh",
                go_gc="on", rep=None):
@@ -573,9 +586,10 @@ def load(directory, quiet=False, eager=True):
     rs = ResultSet(directory, runs, manifest, aggregate, missing)
     # A repetition that is short (interrupted or failed) is missing too.
     for g in rs.groups.values():
-        absent = [i for i in range(rs.reps) if i not in g.by_rep]
+        planned = rs.planned_reps(g.key)
+        absent = [i for i in range(planned) if i not in g.by_rep]
         if absent and not any(g.key == group_of(m) for m, _ in missing):
-            missing.append((g.key, f"repetition(s) {', '.join(map(str, absent))} of {rs.reps} absent"))
+            missing.append((g.key, f"repetition(s) {', '.join(map(str, absent))} of {planned} absent"))
     if not quiet:
         for run_id, reason in missing:
             warn(f"{directory}: missing run {run_id} ({reason})")

@@ -73,6 +73,31 @@ def remove_run(results_dir, rid):
     edit_manifest(results_dir, mark)
 
 
+def add_rep(results_dir, map_name, new_rep, from_rep=REPS - 1, reps=None, **kw):
+    """Adds repetition new_rep of map_name's configuration (a copy of from_rep's files),
+    planned in the manifest; reps: the configuration's R to record in every repetition."""
+    src, dst = run_id(map_name, rep=from_rep, **kw), run_id(map_name, rep=new_rep, **kw)
+    for name in os.listdir(results_dir):
+        if name.startswith(src + "."):
+            shutil.copy(os.path.join(results_dir, name), os.path.join(results_dir, dst + name[len(src):]))
+
+    def fix(x):
+        x["run_id"] = dst
+        x["summary"]["rep"] = x["config"]["rep"] = new_rep
+        x["files"] = {k: None if v is None else dst + v[len(src):] for k, v in x["files"].items()}
+    edit_run(results_dir, dst, fix)
+    if reps:
+        for rep in range(reps):
+            if os.path.isfile(os.path.join(results_dir, run_id(map_name, rep=rep, **kw) + ".json")):
+                edit_run(results_dir, run_id(map_name, rep=rep, **kw), lambda x: x["config"].update(reps=reps))
+
+    def plan(m):
+        entry = dict(next(r for r in m["runs"] if r["run_id"] == src), run_id=dst, rep=new_rep, result=dst + ".json")
+        m["runs"].append(entry)
+        m["reps"] = max(m["reps"], new_rep + 1)
+    edit_manifest(results_dir, plan)
+
+
 def call(main, args):
     """(exit status, stdout, stderr) of main(args) run in this process."""
     out, err = io.StringIO(), io.StringIO()
