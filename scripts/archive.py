@@ -14,16 +14,20 @@ the latest complete one, whatever its claims say.
         <UTC start> is the manifest's start, YYYYMMDDTHHMMZ (two attempts of one commit on
         one day stay apart); <commit> the runs' git commit, 7 hex digits; ".2", ".3" ... is
         appended rather than ever replacing an archived attempt.
-    archive.py promote RESULTS_DIR [--reference=DIR] [--max-rows=1000]
+    archive.py promote RESULTS_DIR [--reference=DIR] [--max-rows=1000] [--other-rows=100]
         Makes a COMPLETE attempt the reference: copies it (without traces/ and figures/)
-        to DIR, replacing what was there, with every timeline longer than --max-rows
-        downsampled (rule below, recorded in DIR/timelines_downsampled.json), and records
-        the attempt's archive name in DIR/ATTEMPT. Refuses an incomplete attempt.
+        to DIR, replacing what was there, with its timelines downsampled (rule below,
+        recorded in DIR/timelines_downsampled.json): those a figure draws (closed-loop
+        insert_growth u64/v8 at the largest n) to at most --max-rows rows, every other one
+        to at most --other-rows; it records the attempt's archive name in DIR/ATTEMPT.
+        Refuses an incomplete attempt.
     archive.py tex [--archive=DIR] [--reference=DIR] --out=FILE
         Writes the attempts table (LaTeX) and \\Attempts... macros from DIR/*/attempt.json.
 
-Downsampling (the full timeline stays in the results directory the suite wrote, e.g.
-results/latest; only the committed reference is short): the first window is kept as it
+Downsampling keeps the repo lean (a paper suite with repetitions has hundreds of runs;
+at full length their timelines would add tens of MB per reference). The full timelines
+stay in the results directory the suite wrote, e.g. results/latest; only the committed
+reference is short. The first window is kept as it
 is (claims read the state after it); the others are merged in consecutive groups of
 k = ceil((rows - 1) / (max_rows - 1)) windows into one row each: window and first_op
 of the group's first window, ops summed, end_ns / live_bytes / rss_bytes / entries /
@@ -211,22 +215,31 @@ def downsample(path, max_rows):
     return len(body), len(out), k
 
 
-def promote(results_dir, reference_dir, max_rows=1000, attempt=None):
-    """Replaces reference_dir with a downsampled copy of a complete attempt."""
+def drawn_runs(rs):
+    """Run ids whose timelines a figure draws: closed-loop insert_growth u64/v8 at the
+    largest n (fig1, fig3), every repetition."""
+    groups, _ = rs.largest("insert_growth", "closed")
+    return {r.run_id for g in groups.values() for r in g.runs}
+
+
+def promote(results_dir, reference_dir, max_rows=1000, attempt=None, other_rows=100):
+    """Replaces reference_dir with a downsampled copy of a complete attempt: timelines a
+    figure draws keep up to max_rows rows, every other one up to other_rows."""
     manifest = _load(os.path.join(results_dir, "manifest.json"))
     if manifest.get("status") != "complete":
         raise RefusedError(f"{results_dir}: manifest status is {manifest.get('status')}; only a complete attempt "
                            "becomes the reference (it is archived all the same)")
-    results_io.load(results_dir, quiet=True, eager=False)  # malformed results are never promoted
+    rs = results_io.load(results_dir, quiet=True, eager=False)  # malformed results are never promoted
+    drawn = drawn_runs(rs)
     new = reference_dir.rstrip("/") + ".new"
     shutil.rmtree(new, ignore_errors=True)
     shutil.copytree(results_dir, new, ignore=shutil.ignore_patterns("traces", "figures", "paper", "*.tmp"))
     record = {"rule": "first window kept; the rest merged k at a time (scripts/archive.py)", "max_rows": max_rows,
-              "runs": {}}
+              "other_rows": other_rows, "runs": {}}
     for path in sorted(glob.glob(os.path.join(new, "*.timeline.csv"))):
-        before, after, k = downsample(path, max_rows)
+        run_id = os.path.basename(path)[:-len(".timeline.csv")]
+        before, after, k = downsample(path, max_rows if run_id in drawn else other_rows)
         if k > 1:
-            run_id = os.path.basename(path)[:-len(".timeline.csv")]
             record["runs"][run_id] = {"rows": before, "kept": after, "merged": k}
     _write(os.path.join(new, DOWNSAMPLED), json.dumps(record, indent=1) + "\n")
     if attempt:
@@ -303,7 +316,8 @@ def main(argv=None):
     p = sub.add_parser("promote")
     p.add_argument("results")
     p.add_argument("--reference", default="results/reference")
-    p.add_argument("--max-rows", type=int, default=1000)
+    p.add_argument("--max-rows", type=int, default=1000, help="rows kept of a timeline a figure draws")
+    p.add_argument("--other-rows", type=int, default=100, help="rows kept of every other timeline")
     p.add_argument("--attempt", help="archive name of this attempt (written to REFERENCE/ATTEMPT)")
     t = sub.add_parser("tex")
     t.add_argument("--archive", default="results/archive")
@@ -315,15 +329,16 @@ def main(argv=None):
         if args.cmd == "save":
             print(save(args.results, args.archive, args.claims_report, args.note, args.role, args.claims_rule))
         elif args.cmd == "promote":
-            if args.max_rows < 2:
-                print("error: --max-rows must be at least 2", file=sys.stderr)
+            if min(args.max_rows, args.other_rows) < 2:
+                print("error: --max-rows and --other-rows must be at least 2", file=sys.stderr)
                 return 2
             try:
-                record = promote(args.results, args.reference, args.max_rows, args.attempt)
+                record = promote(args.results, args.reference, args.max_rows, args.attempt, args.other_rows)
             except RefusedError as e:
                 print(f"refused: {e}", file=sys.stderr)
                 return 1
-            print(f"{args.reference}: {len(record['runs'])} timeline(s) downsampled to <= {args.max_rows} rows")
+            print(f"{args.reference}: {len(record['runs'])} timeline(s) downsampled to <= {args.max_rows} rows "
+                  f"(drawn by a figure) or <= {args.other_rows} (the others)")
         else:
             write_tex(args.archive, args.reference, args.out)
             print(args.out)

@@ -87,7 +87,7 @@ class PromoteTest(unittest.TestCase):
         with open(os.path.join(ref, "old.json"), "w") as f:
             f.write("{}")
         rc, out, err = tu.call(archive.main, ["promote", tu.OK, f"--reference={ref}", "--max-rows=4",
-                                              "--attempt=20240101T0000Z.unknown"])
+                                              "--other-rows=3", "--attempt=20240101T0000Z.unknown"])
         self.assertEqual(rc, 0, err)
         self.assertFalse(os.path.exists(os.path.join(ref, "old.json")))
         self.assertEqual(_read(os.path.join(ref, "ATTEMPT")).strip(), "20240101T0000Z.unknown")
@@ -105,6 +105,8 @@ class PromoteTest(unittest.TestCase):
         self.assertEqual(short[1]["live_bytes"], merged[-1]["live_bytes"])
         self.assertEqual(short[1]["end_ns"], merged[-1]["end_ns"])
         self.assertEqual(max(int(r["max_ns"]) for r in short), max(int(r["max_ns"]) for r in full))
+        # A timeline no figure draws is shorter still.
+        self.assertEqual(record["runs"][tu.run_id("redis_dual", workload="shrink")], {"rows": 8, "kept": 3, "merged": 4})
         # The reference is valid, and the claims say on it what they say on the full results.
         self.assertEqual(validate_results.validate(ref), [])
         before = [(r.id, r.status, r.k) for r in check_claims.evaluate(results_io.load(tu.OK, quiet=True), paper_n=tu.N)]

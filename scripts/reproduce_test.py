@@ -48,8 +48,8 @@ def fake_workspace():
     return ws
 
 
-def reproduce(ws, *args):
-    env = dict(os.environ, BUILD_WORKSPACE_DIRECTORY=ws, HOME=tu.tmpdir())
+def reproduce(ws, *args, **env_extra):
+    env = dict(os.environ, BUILD_WORKSPACE_DIRECTORY=ws, HOME=tu.tmpdir(), **env_extra)
     env.pop("REHASHLAB_SCHEMA", None)
     return subprocess.run(["bash", SCRIPT] + list(args), capture_output=True, text=True, env=env,
                           cwd=RUNFILES_ROOT, timeout=600)
@@ -98,6 +98,60 @@ class QuickReproduceTest(unittest.TestCase):
         # Bad usage and malformed results: 2.
         self.assertEqual(reproduce(ws, "--bogus").returncode, 2)
         self.assertEqual(reproduce(ws, f"--results={tu.MALFORMED}", f"--out={out}", "--no-paper").returncode, 2)
+
+
+FAKE_HARNESS = """#!/bin/bash
+# Stands in for `rehashlab suite --name=paper --out=DIR`: copies a fixture, exits $FAKE_RC.
+for a in "$@"; do case "$a" in --out=*) out="${a#--out=}" ;; esac; done
+cp -r "$FAKE_RESULTS" "$out" && exit "${FAKE_RC:-0}"
+"""
+
+
+class FullReproduceTest(unittest.TestCase):
+    """--full: every attempt is archived; a complete one becomes the reference and the
+    committed paper is rebuilt from it; an interrupted one does not."""
+
+    def harness(self):
+        path = os.path.join(tu.tmpdir(), "rehashlab")
+        with open(path, "w") as f:
+            f.write(FAKE_HARNESS)
+        os.chmod(path, 0o755)
+        return path
+
+    def test_complete_attempt_is_archived_and_becomes_the_reference(self):
+        ws = fake_workspace()
+        before_rf = snapshot(RUNFILES_ROOT)
+        out = os.path.join(tu.tmpdir(), "latest")
+        proc = reproduce(ws, "--full", f"--out={out}", REHASHLAB_BIN=self.harness(), FAKE_RESULTS=tu.OK)
+        # n is far below the paper scale: the claims sized for it are NOT CHECKABLE, exit 1.
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertEqual(snapshot(RUNFILES_ROOT), before_rf)
+        attempt = os.path.join(ws, "results", "archive", "20240101T0000Z.unknown")
+        for name in ("attempt.json", "manifest.json", "aggregate.json", "summaries.jsonl", "claims.txt"):
+            self.assertTrue(os.path.isfile(os.path.join(attempt, name)), name)
+        ref = os.path.join(ws, "results", "reference")
+        with open(os.path.join(ref, "ATTEMPT")) as f:
+            self.assertEqual(f.read().strip(), "20240101T0000Z.unknown")
+        self.assertTrue(os.path.isfile(os.path.join(ref, "figures", "fig1_latency_timeline.png")))
+        for name in ("macros.tex", "claims.tex", "table_insert_growth.tex", "paths.tex", "attempts.tex"):
+            self.assertTrue(os.path.isfile(os.path.join(ws, "paper", "generated", name)), name)
+        with open(os.path.join(ws, "paper", "generated", "attempts.tex")) as f:
+            self.assertIn("& reference \\\\", f.read())
+        if shutil.which("latexmk") and shutil.which("pdflatex"):
+            self.assertTrue(os.path.isfile(os.path.join(ws, "paper", "paper.pdf")), proc.stderr[-3000:])
+
+    def test_interrupted_attempt_is_archived_not_promoted(self):
+        ws = fake_workspace()
+        out = os.path.join(tu.tmpdir(), "latest")
+        proc = reproduce(ws, "--full", f"--out={out}", "--no-paper", REHASHLAB_BIN=self.harness(),
+                         FAKE_RESULTS=tu.PARTIAL, FAKE_RC="130")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("incomplete attempt: archived, not the reference", proc.stderr)
+        with open(os.path.join(ws, "results", "archive", "20240101T0000Z.unknown", "attempt.json")) as f:
+            self.assertIn('"status": "interrupted"', f.read())
+        self.assertFalse(os.path.exists(os.path.join(ws, "results", "reference")))
+        self.assertFalse(os.path.exists(os.path.join(ws, "paper", "generated")))
+        self.assertTrue(os.path.isfile(os.path.join(out, "paper", "generated", "claims.tex")))
 
 
 if __name__ == "__main__":
