@@ -109,8 +109,8 @@ class PromoteTest(unittest.TestCase):
         self.assertEqual(record["runs"][tu.run_id("redis_dual", workload="shrink")], {"rows": 8, "kept": 3, "merged": 4})
         # The reference is valid, and the claims say on it what they say on the full results.
         self.assertEqual(validate_results.validate(ref), [])
-        before = [(r.id, r.status, r.k) for r in check_claims.evaluate(results_io.load(tu.OK, quiet=True), paper_n=tu.N)]
-        after = [(r.id, r.status, r.k) for r in check_claims.evaluate(results_io.load(ref, quiet=True), paper_n=tu.N)]
+        before = [(r.id, r.status, r.k) for r in check_claims.evaluate(results_io.load(tu.OK, quiet=True), n_divisor=1000)]
+        after = [(r.id, r.status, r.k) for r in check_claims.evaluate(results_io.load(ref, quiet=True), n_divisor=1000)]
         self.assertEqual(before, after)
 
 
