@@ -200,7 +200,7 @@ def fig2_percentiles(rs, out_dir):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_ylabel("latency (ns)")
-    axes[-1][0].set_xlabel("1/(1-p): 10 = p90, 100 = p99, 10$^4$ = p99.99; one line per repetition")
+    axes[-1][0].set_xlabel("1/(1-p): 10 = p90, 100 = p99, 10$^4$ = p99.99\n(one line per repetition)")
     _legend_below(fig, axes[:, 0])
     return _save(fig, out_dir, "fig2_percentiles")
 

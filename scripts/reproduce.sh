@@ -130,7 +130,7 @@ else
 fi
 
 if [[ $publish -eq 1 ]]; then
-  figures="$dir/figures" paperdir="$workspace/paper" report="$dir/figures/claims.txt"
+  figures="$dir/figures" paperdir="$workspace/paper" report="$dir/claims.txt"
 else
   figures="$derived/figures" paperdir="$derived/paper" report="$derived/claims.txt"
   mkdir -p "$paperdir"
