@@ -1,90 +1,347 @@
-import contextlib
-import io
 import os
+import re
 import unittest
 
 import check_claims
+import results_io
 import test_util as tu
 
-# On the n = 2048 fixture, these hold and these do not (the fixture's stop-the-world
-# pauses are only ~20x the incremental maps' worst op, below the claimed 100x).
-HOLDING = "FullRehashMaxIsResize,GoIncMigrationSpread,OverflowSlabNoPayloadMoved,GoIncNeverShrinks,RedisDualShrinks"
-FAILING = "GoIncMaxBelowFull"
+PAPER_N = "--n-divisor=1000"   # the n = 16384 fixture stands in for the paper suite (10M / 1000)
 
 
-def _run(args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = check_claims.main(args)
-    return rc, out.getvalue(), err.getvalue()
+def _claims(d, *ids, extra=()):
+    return tu.call(check_claims.main, [d, PAPER_N, "--only=" + ",".join(ids)] + list(extra))
 
 
-class ClaimsTest(unittest.TestCase):
-    def test_holding_claims_exit_0(self):
-        rc, out, _ = _run([tu.OK, f"--only={HOLDING}"])
+def _status(out, claim_id):
+    m = re.search(r"^(HOLDS|FAILS|NOT CHECKABLE)\s+\d+ " + claim_id + r"\s+(.*)$", out, re.M)
+    assert m, out
+    return m.group(1), m.group(2)
+
+
+def _all_reps(map_name, fn, **kw):
+    return lambda d: tu.edit_reps(d, map_name, fn, **kw)
+
+
+def _remove_group(map_name, **kw):
+    def go(d):
+        for rep in range(tu.REPS):
+            tu.remove_run(d, tu.run_id(map_name, rep=rep, **kw))
+    return go
+
+
+def _one_window(map_name, workload="shrink"):
+    """Rewrites the timelines of map_name's runs to a single window covering every op."""
+    def go(d):
+        for rep in range(tu.REPS):
+            path = os.path.join(d, tu.run_id(map_name, workload=workload, rep=rep) + ".timeline.csv")
+            with open(path) as f:
+                lines = f.read().splitlines()
+            cols = lines[0].split(",")
+            rows = [l.split(",") for l in lines[1:]]
+            last = rows[-1][:]
+            last[cols.index("first_op")] = "0"
+            last[cols.index("window")] = "0"
+            last[cols.index("ops")] = str(sum(int(r[cols.index("ops")]) for r in rows))
+            last[cols.index("max_ns")] = str(max(int(r[cols.index("max_ns")]) for r in rows))
+            with open(path, "w") as f:
+                f.write(lines[0] + "\n" + ",".join(last) + "\n")
+    return go
+
+
+def _set_summary(**fields):
+    return lambda x: x["summary"].update(**fields)
+
+
+def _scale(factor, *fields):
+    def fn(x):
+        for f in fields:
+            x["summary"][f] = x["summary"][f] * factor
+    return fn
+
+
+def _top_op(op):
+    return lambda x: x["top_k"][0].update(op=op)
+
+
+def _no_completed_migration(x):
+    for r in x["resizes"]:
+        r.update(end_op=None, end_op_ns=None)
+
+
+def _one_migration_op(x):
+    for r in x["resizes"]:
+        r["migration_ops"] = 1
+
+
+def _second_payload_copy(x):
+    s = x["summary"]
+    s["peak_bytes"] += s["final_entries"] * (8 + s["value_bytes"])
+
+
+def _no_floor(x):
+    x["noise_floor"] = None
+    x["config"]["noise_ops"] = 0
+
+
+def _floor_as_large(x):
+    x["noise_floor"]["max_ns"] = x["summary"]["max_ns"]
+
+
+def _shrink_final(map_name, fraction):
+    """final_bytes = fraction x the live bytes after the first window (what the claims read)."""
+    def go(d):
+        for rep in range(tu.REPS):
+            rid = tu.run_id(map_name, workload="shrink", rep=rep)
+            with open(os.path.join(d, rid + ".timeline.csv")) as f:
+                lines = f.read().splitlines()
+            cols = lines[0].split(",")
+            first = int(lines[1].split(",")[cols.index("live_bytes")])
+            tu.edit_run(d, rid, _set_summary(final_bytes=int(first * fraction)))
+    return go
+
+
+def _checksum_off(rep_list):
+    def go(d):
+        for rep in rep_list:
+            tu.edit_run(d, tu.run_id("redis_dual", rep=rep), _set_summary(checksum="0x00000000deadbeef"))
+    return go
+
+
+def _lonely_group(d):
+    for m in ("go_incremental", "redis_dual", "overflow_slab", "std_unordered"):
+        tu.remove_run(d, tu.run_id(m, workload="shrink", rep=0))
+
+
+# claim id -> (mutation that makes it FAIL, mutation that makes it NOT CHECKABLE, reason expected).
+CASES = {
+    "FullRehashMaxIsResize": (_all_reps("full_rehash", _top_op(5)),
+                              lambda d: tu.remove_run(d, tu.run_id("full_rehash", rep=1)),
+                              "repetition(s) 1 of 3 missing"),
+    "FullRehashSpikeAboveTail": (_all_reps("full_rehash", lambda x: x["summary"].update(
+                                     p999_ns=x["summary"]["max_ns"] // 2)),
+                                 _remove_group("full_rehash"), "no closed-loop insert_growth u64/v8 run of full_rehash"),
+    "GoIncMaxBelowFull": (_all_reps("go_incremental", _scale(1000, "max_ns")),
+                          _remove_group("go_incremental"), "no closed-loop insert_growth u64/v8 run of go_incremental"),
+    "RedisDualMaxBelowFull": (_all_reps("redis_dual", _scale(1000, "max_ns")),
+                              _remove_group("redis_dual"), "run of redis_dual"),
+    "OverflowSlabMaxBelowFull": (_all_reps("overflow_slab", _scale(1000, "max_ns")),
+                                 _remove_group("overflow_slab"), "run of overflow_slab"),
+    "GoIncMigrationSpread": (_all_reps("go_incremental", _one_migration_op),
+                             _all_reps("go_incremental", _no_completed_migration), "no completed migration"),
+    "OverflowSlabMigrationSpread": (_all_reps("overflow_slab", _one_migration_op),
+                                    _all_reps("overflow_slab", _no_completed_migration), "no completed migration"),
+    "FullRehashCoordinatedOmission": (_all_reps("full_rehash", lambda x: x["summary"]["response"].update(
+                                          p999_ns=x["summary"]["p999_ns"]), mode="open"),
+                                      _remove_group("full_rehash", mode="open"), "open-loop insert_growth"),
+    "IncrementalOpenLoopBelowFull": (_all_reps("redis_dual", lambda x: x["summary"]["response"].update(
+                                         max_ns=10 ** 9), mode="open"),
+                                     _remove_group("overflow_slab", mode="open"), "run of overflow_slab"),
+    "NaiveAllocationSpikes": (_all_reps("overflow_slab", _scale(0.001, "max_ns"), alloc="naive"),
+                              _remove_group("redis_dual", alloc="naive"), "--alloc=naive run of redis_dual"),
+    "NoiseBelowSpike": (_all_reps("full_rehash", _floor_as_large), _all_reps("full_rehash", _no_floor),
+                        "noise floor not measured (--noise-ops=0)"),
+    "OverflowSlabNoPayloadMoved": (_all_reps("overflow_slab", _second_payload_copy, value=256),
+                                   _remove_group("overflow_slab", value=64), "u64/v64 run of overflow_slab"),
+    "GoIncWriteAmpSameAsFull": (_all_reps("go_incremental", _scale(1.5, "write_amplification"), value=256),
+                                _remove_group("go_incremental", value=256), "u64/v256 run of go_incremental"),
+    "GoIncNeverShrinks": (_shrink_final("go_incremental", 0.5), _one_window("go_incremental"),
+                          "1 timeline window(s); a shrink needs at least 2"),
+    "RedisDualShrinks": (_shrink_final("redis_dual", 0.9), _one_window("redis_dual"),
+                         "1 timeline window(s); a shrink needs at least 2"),
+    "ChecksumsAgree": (_checksum_off([0, 1, 2]), _lonely_group, "fewer than 2 distinct maps"),
+}
+
+
+class EveryClaimTest(unittest.TestCase):
+    """Each claim HOLDS on the fixture, FAILS when the data contradict it and is NOT
+    CHECKABLE when its preconditions are not met."""
+
+    def test_every_claim_has_cases(self):
+        self.assertEqual(set(CASES), {c.id for c in check_claims.CLAIMS})
+
+    def test_all_hold_on_the_fixture(self):
+        rc, out, _ = tu.call(check_claims.main, [tu.OK, PAPER_N])
         self.assertEqual(rc, 0, out)
-        self.assertEqual(out.count("HOLDS"), 5)
-        self.assertIn("5/5 claims hold", out)
+        for claim_id in CASES:
+            status, detail = _status(out, claim_id)
+            self.assertEqual(status, "HOLDS", (claim_id, detail))
+            self.assertTrue(detail.startswith("in 3 of 3 runs; medians:"), detail)
 
-    def test_failing_claim_exits_1_and_says_why(self):
-        rc, out, _ = _run([tu.OK, f"--only={HOLDING},{FAILING}"])
-        self.assertEqual(rc, 1)
-        self.assertRegex(out, r"FAILS\s+GoIncMaxBelowFull\s+full_rehash max 52,079 ns, go_incremental max 2,153 ns")
-        self.assertIn("5/6 claims hold", out)
+    def test_fails(self):
+        for claim_id, (fail, _, _) in CASES.items():
+            with self.subTest(claim_id):
+                d = tu.copy_fixture()
+                fail(d)
+                rc, out, err = _claims(d, claim_id)
+                self.assertEqual(_status(out, claim_id)[0], "FAILS", out + err)
+                self.assertEqual(rc, 1)
 
-    def test_claim_follows_the_data(self):
-        # Make the stop-the-world spike 10x larger: now it is >100x go_incremental's worst op.
+    def test_not_checkable(self):
+        for claim_id, (_, nc, reason) in CASES.items():
+            with self.subTest(claim_id):
+                d = tu.copy_fixture()
+                nc(d)
+                rc, out, err = _claims(d, claim_id)
+                status, detail = _status(out, claim_id)
+                self.assertEqual(status, "NOT CHECKABLE", out + err)
+                self.assertIn(reason, detail)
+                self.assertEqual(rc, 1)
+
+
+class RuleTest(unittest.TestCase):
+    def test_one_repetition_in_three_failing_fails_the_claim(self):
         d = tu.copy_fixture()
-        tu.edit_run(d, tu.run_id("full_rehash"), lambda x: x["summary"].update(max_ns=x["summary"]["max_ns"] * 10))
-        rc, out, _ = _run([d, f"--only={FAILING}"])
-        self.assertEqual(rc, 0, out)
-        # And a holding claim breaks when the data contradict it.
-        tu.edit_run(d, tu.run_id("redis_dual", workload="shrink"),
-                    lambda x: x["summary"].update(final_bytes=x["summary"]["peak_bytes"] // 2))
-        rc, out, _ = _run([d, "--only=RedisDualShrinks"])
-        self.assertEqual(rc, 1)
-        self.assertIn("FAILS    RedisDualShrinks", out)
+        tu.edit_run(d, tu.run_id("go_incremental", rep=1), _scale(1000, "max_ns"))
+        rc, out, _ = _claims(d, "GoIncMaxBelowFull")
+        status, detail = _status(out, "GoIncMaxBelowFull")
+        self.assertEqual(status, "FAILS")
+        self.assertTrue(detail.startswith("in 2 of 3 runs; medians:"), detail)   # holds on the medians
+        self.assertNotIn("fails on the medians", detail)
+        self.assertIn("rep1 fails", out)
 
-    def test_maxima_from_runs_with_host_steal_say_so(self):
-        # The fixture predates host.steal_ms: no annotation. Give two runs steal (one
-        # none): the claim comparing their maxima shows it beside each number.
-        rc, out, _ = _run([tu.OK, f"--only={FAILING}"])
-        self.assertNotIn("host steal", out)
+    def test_holding_in_every_repetition_but_not_on_the_medians_fails(self):
+        values = {"a": [1, 0, 0], "b": [0, 1, 0], "c": [0, 0, 1]}
+
+        def fn(ctx):
+            return check_claims.Test({k: (lambda rep, v=v: v[rep]) for k, v in values.items()},
+                                     lambda q: sum(1 for x in q.values() if x > 0) == 1, lambda q: str(q))
+        c = check_claims.Claim("Exactly", "In {runs}, exactly one.", fn, {}, None)
+        rs = results_io.load(tu.OK, quiet=True)
+        r = check_claims.evaluate_one(rs, 1, c)
+        self.assertEqual((r.status, r.k, r.reps), ("FAILS", 3, 3))
+        self.assertIn("fails on the medians", r.detail)
+
+    def test_configurations_repeated_more_often(self):
+        # The suite repeats the headline configuration 5 times and the rest 3 times: each
+        # claim is judged over the repetitions all of its configurations have.
         d = tu.copy_fixture()
-        tu.edit_run(d, tu.run_id("full_rehash"), lambda x: x.update(host={"steal_ms": 1234.0}))
-        tu.edit_run(d, tu.run_id("go_incremental"), lambda x: x.update(host={"steal_ms": 0}))
-        rc, out, _ = _run([d, f"--only={FAILING}"])
-        self.assertRegex(out, r"full_rehash max 52,079 ns \[host steal 1,234 ms\], go_incremental max 2,153 ns \(")
+        for m in ("full_rehash", "go_incremental"):
+            for rep in (3, 4):
+                tu.add_rep(d, m, rep, reps=5)
+        rc, out, err = _claims(d, "GoIncMaxBelowFull", "RedisDualMaxBelowFull", "FullRehashSpikeAboveTail",
+                               "ChecksumsAgree")
+        self.assertEqual(rc, 0, out + err)
+        self.assertTrue(_status(out, "GoIncMaxBelowFull")[1].startswith("in 5 of 5 runs"))
+        self.assertTrue(_status(out, "FullRehashSpikeAboveTail")[1].startswith("in 5 of 5 runs"))
+        self.assertTrue(_status(out, "RedisDualMaxBelowFull")[1].startswith("in 3 of 3 runs"))
+        # 80 %: one repetition of five may fail, two may not.
+        tu.edit_run(d, tu.run_id("go_incremental", rep=3), _scale(1000, "max_ns"))
+        rc, out, _ = _claims(d, "GoIncMaxBelowFull")
+        self.assertEqual((rc, _status(out, "GoIncMaxBelowFull")[0]), (0, "HOLDS"))
+        self.assertTrue(_status(out, "GoIncMaxBelowFull")[1].startswith("in 4 of 5 runs"))
+        tu.edit_run(d, tu.run_id("go_incremental", rep=4), _scale(1000, "max_ns"))
+        rc, out, _ = _claims(d, "GoIncMaxBelowFull")
+        self.assertEqual((rc, _status(out, "GoIncMaxBelowFull")[0]), (1, "FAILS"))
 
-    def test_missing_data_does_not_hold(self):
-        rc, out, _ = _run([tu.PARTIAL, "--only=RedisDualShrinks,FullRehashMaxIsResize"])
+    def test_fewer_than_three_repetitions_is_not_checkable(self):
+        d = tu.copy_fixture()
+        for name in os.listdir(d):
+            if ".rep1." in name or ".rep2." in name:
+                os.remove(os.path.join(d, name))
+        tu.edit_manifest(d, lambda m: m.update(reps=1, runs=[r for r in m["runs"] if r["rep"] == 0],
+                                               checksums={k: v for k, v in m["checksums"].items()
+                                                          if k.endswith(".rep0")}))
+        rc, out, _ = tu.call(check_claims.main, [d, PAPER_N])
         self.assertEqual(rc, 1)
-        self.assertIn("NO DATA  RedisDualShrinks", out)
-        self.assertIn("HOLDS    FullRehashMaxIsResize", out)
+        self.assertEqual(out.count("NOT CHECKABLE"), len(check_claims.CLAIMS))
+        self.assertIn("R = 1 repetition(s); the rule needs at least 3", out)
 
-    def test_tex_marks_failed_claims(self):
+    def test_quick_scale(self):
+        d = tu.copy_fixture()
+        tu.edit_manifest(d, lambda m: m.update(suite="quick"))
+        rc, out, _ = tu.call(check_claims.main, [d])   # n = 16384 < 10M
+        sized = {c.id for c in check_claims.CLAIMS if c.min_n}
+        self.assertGreater(len(sized), 0)
+        for claim_id in CASES:
+            status, detail = _status(out, claim_id)
+            if claim_id in sized:
+                self.assertEqual((status, detail), ("NOT CHECKABLE", "at quick scale"))
+            else:
+                self.assertEqual(status, "HOLDS", claim_id)
+        self.assertEqual(rc, 1)
+        rc, _, _ = tu.call(check_claims.main, [d, "--scale-exempt"])
+        self.assertEqual(rc, 0)
+        # Not a quick suite: the reason names the size it needs.
+        rc, out, _ = tu.call(check_claims.main, [tu.OK, "--only=GoIncMaxBelowFull"])
+        self.assertIn("sized for n >= 10,000,000", out)
+
+
+class OutputTest(unittest.TestCase):
+    def test_every_maximum_carries_its_window_steal(self):
+        rc, out, _ = _claims(tu.OK, "GoIncMaxBelowFull", "NaiveAllocationSpikes", "IncrementalOpenLoopBelowFull")
+        for line in out.splitlines():
+            if line.strip().startswith("rep"):
+                line = re.sub(r"\(ratio [^)]*\)", "", line)
+                marks = len(re.findall(r" \[steal [^\]]+\]", line))
+                bare = re.sub(r" \[steal [^\]]+\]", "", line)
+                self.assertEqual(len(re.findall(r"[\d,.]+ (?:ns|µs|ms)", bare)), marks, line)
+        d = tu.copy_fixture()
+        tu.edit_run(d, tu.run_id("go_incremental", rep=0), lambda x: x["top_k"][0].update(steal_ms=None))
+        tu.edit_run(d, tu.run_id("go_incremental", rep=1), lambda x: x["top_k"][0].update(steal_ms=1234))
+        rc, out, _ = _claims(d, "GoIncMaxBelowFull")
+        self.assertRegex(out, r"rep0 holds: .*go_incremental max [\d,.]+ \S+ \[steal n/a\]")
+        self.assertRegex(out, r"rep1 holds: .*go_incremental max [\d,.]+ \S+ \[steal 1,234 ms\]")
+
+    def test_tex_sentences_and_compact_markers(self):
+        d = tu.copy_fixture()
+        CASES["GoIncMaxBelowFull"][0](d)
+        CASES["NoiseBelowSpike"][1](d)
         tex = os.path.join(tu.tmpdir(), "claims.tex")
-        _run([tu.OK, f"--tex={tex}"])
+        tu.call(check_claims.main, [d, PAPER_N, f"--tex={tex}"])
         with open(tex) as f:
             text = f.read()
-        self.assertIn(r"\newcommand{\ClaimGoIncMaxBelowFull}{\claimfailed{GoIncMaxBelowFull}}", text)
-        self.assertIn(r"\newcommand{\ClaimRedisDualShrinks}{Like Redis, \RedisDualName{} gives memory back", text)
-        self.assertIn("at most 10\\,\\%", text)  # the threshold comes from the check's parameter
-        for claim_id, *_ in check_claims.CLAIMS:
-            self.assertEqual(text.count(f"\\newcommand{{\\Claim{claim_id}}}"), 1, claim_id)
+        number = {c.id: i + 1 for i, c in enumerate(check_claims.CLAIMS)}
+        self.assertIn(f"\\newcommand{{\\ClaimGoIncMaxBelowFull}}{{\\claimmarker{{{number['GoIncMaxBelowFull']}}}"
+                      "{does not hold}}", text)
+        self.assertIn(f"\\newcommand{{\\ClaimNoiseBelowSpike}}{{\\claimmarker{{{number['NoiseBelowSpike']}}}"
+                      "{not checkable}}", text)
+        self.assertIn(r"\newcommand{\ClaimRedisDualShrinks}{Like Redis, \RedisDualName{} gives memory back: in 3 of 3 "
+                      r"runs, after erasing", text)
+        self.assertIn("at most 10\\,\\%", text)   # the threshold comes from the check's parameter
+        self.assertIn(r"\newcommand{\ClaimRuleMinPct}{80}", text)
+        self.assertIn(r"\newcommand{\ClaimsFailing}{2}", text)   # the fresh maximum is also NaiveAllocationSpikes'
+        self.assertIn(r"{\claimmarker{%d}{does not hold}}" % number["NaiveAllocationSpikes"], text)
+        self.assertIn(r"\newcommand{\ClaimsNotCheckable}{1}", text)
+        # The marker is short and has no box (it breaks like text).
+        self.assertNotIn("fbox", text)
+        for c in check_claims.CLAIMS:
+            self.assertEqual(text.count(f"\\newcommand{{\\Claim{c.id}}}"), 1, c.id)
+        d = tu.copy_fixture()
+        tu.edit_manifest(d, lambda m: m.update(suite="quick"))
+        tu.call(check_claims.main, [d, f"--tex={tex}"])
+        with open(tex) as f:
+            self.assertIn("{not checkable at quick scale}", f.read())
 
-    def test_bad_input(self):
-        rc, _, err = _run([tu.MALFORMED])
+    def test_interrupted_run_set_warns_about_missing_runs(self):
+        rc, out, err = tu.call(check_claims.main, [tu.PARTIAL, PAPER_N])
+        self.assertEqual(rc, 1)
+        self.assertIn(f"missing run {tu.run_id('redis_dual')} (status failed)", err)
+        self.assertIn("(status not_run)", err)
+        self.assertEqual(_status(out, "RedisDualMaxBelowFull")[0], "NOT CHECKABLE")
+
+    def test_bad_input_and_ids(self):
+        rc, _, err = tu.call(check_claims.main, [tu.MALFORMED])
         self.assertEqual(rc, 2)
         self.assertIn("missing field 'summary.max_ns'", err)
-        rc, _, err = _run([tu.OK, "--only=NoSuchClaim"])
+        rc, _, _ = tu.call(check_claims.main, [tu.OK, "--only=NoSuchClaim"])
         self.assertEqual(rc, 2)
-
-    def test_claim_ids_are_macro_safe_and_unique(self):
-        ids = [c[0] for c in check_claims.CLAIMS]
+        ids = [c.id for c in check_claims.CLAIMS]
         self.assertEqual(len(ids), len(set(ids)))
         for i in ids:
             self.assertTrue(i.isalpha(), i)
+        for c in check_claims.CLAIMS:
+            self.assertTrue("{runs}" in c.sentence or "{Runs}" in c.sentence, c.id)
+
+    def test_every_value_size_a_sentence_names_is_required(self):
+        c = next(c for c in check_claims.CLAIMS if c.id == "GoIncWriteAmpSameAsFull")
+        for v in c.params["values"]:
+            self.assertIn(f"{v}-", c.sentence)
+        d = tu.copy_fixture()
+        _remove_group("full_rehash", value=64)(d)
+        rc, out, _ = _claims(d, "GoIncWriteAmpSameAsFull")
+        self.assertEqual(_status(out, "GoIncWriteAmpSameAsFull"),
+                         ("NOT CHECKABLE", f"no closed-loop insert_growth u64/v64 run of full_rehash at n={tu.N:,}"))
 
 
 if __name__ == "__main__":

@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
-"""Compares two result sets (e.g. a fresh run against results/reference/).
+"""Compares two result sets (e.g. a fresh run against results/reference/), like with like.
 
     compare.py BASE NEW [--baseline-map=full_rehash] [--time-tolerance=0.5]
-                        [--bytes-tolerance=0.05] [--match=exact|largest]
+                        [--bytes-tolerance=0.05] [--flagged-only]
+
+Only like is compared with like: a group of BASE is compared with the group of NEW
+that has the same key -- workload, key type, value size, mode, map, n, allocation
+(and the mixed workload's distribution, the Go peer's GC setting): the run id
+without ".rep<i>". Groups without a counterpart are counted and listed, never
+matched to something else. Where a group has repetitions, its MEDIAN is compared.
 
 Absolute times are not comparable across machines, so time metrics (latency
-percentiles, max, throughput) are compared as ratios between maps WITHIN each
-run set: for every map m and run configuration, r = metric(m) / metric(baseline
+percentiles, max, uninstrumented throughput) are compared as ratios between maps
+WITHIN each set: for every map m of a configuration, r = metric(m) / metric(baseline
 map), and the report shows r in BASE, r in NEW, and NEW/BASE. Memory and
-write-amplification metrics are exact byte counts that do not depend on the
-machine, so they are compared directly. A row is flagged (!) when NEW/BASE lies
-outside [1/(1+tol), 1+tol].
+write-amplification metrics are byte counts that do not depend on the machine, so
+they are compared directly. A row is flagged (!) when NEW/BASE lies outside
+[1/(1+tol), 1+tol].
 
-Runs are matched by (workload, key, value size, mode, n) with --match=exact (the
-default; falls back to largest when nothing matches), or by (workload, key, value
-size, mode) at the largest n of each set with --match=largest (a quick run against
-the paper reference). Exit 0: nothing flagged; 1: something flagged; 2: bad input.
+Exit 0: nothing flagged; 1: something flagged; 2: bad input, or nothing in common.
 Standard library only.
 """
 
@@ -26,17 +29,21 @@ import sys
 import results_io
 from results_io import warn
 
-# (label, getter, kind): kind "time" = compared as a ratio to the baseline map;
-# "higher" marks metrics where larger is better (throughput) -- only for the report.
+
+def _resp(field):
+    return lambda s: (s.get("response") or {}).get(field)
+
+
 TIME_METRICS = [
     ("p99", lambda s: s["p99_ns"]),
     ("p99.9", lambda s: s["p999_ns"]),
     ("p99.99", lambda s: s["p9999_ns"]),
     ("max", lambda s: s["max_ns"]),
+    ("max quiet", lambda s: s["max_ns_quiet"]),
     ("mean", lambda s: s["mean_ns"]),
-    ("ops/s", lambda s: s["ops_per_sec"]),
-    ("resp p99.9", lambda s: (s.get("response") or {}).get("p999_ns")),
-    ("resp max", lambda s: (s.get("response") or {}).get("max_ns")),
+    ("Mops/s uninstr.", lambda s: s["ops_per_sec_uninstrumented"]),
+    ("resp p99.9", _resp("p999_ns")),
+    ("resp max", _resp("max_ns")),
 ]
 BYTES_METRICS = [
     ("B/entry mean", lambda s: s["bytes_per_entry_mean"]),
@@ -46,31 +53,16 @@ BYTES_METRICS = [
 ]
 
 
-def config_key(run, with_n=True):
-    """The run_id without its map (and without n): workload.key.vV.mode[.nN][.variant].
-    Built from run_id so that variants the summary does not separate (mixed
-    .zipf/.unif) stay apart."""
-    parts = run.run_id.split(".")
-    if len(parts) < 6 or parts[4] != run.map:
-        parts = [run.workload, run.key, f"v{run.value_bytes}", run.mode, run.map, f"n{run.n}"]
-    del parts[4]
-    if not with_n:
+def config_of(group):
+    """The group key without its map: what maps are compared within."""
+    parts = group.key.split(".")
+    if len(parts) > 4 and parts[4] == group.map:
         del parts[4]
-    return tuple(parts)
+    return ".".join(parts)
 
 
-def group(rs, match):
-    """{config: {map: summary}}; with match=largest only the largest n of each config."""
-    out, best_n = {}, {}
-    for r in rs.runs:
-        k = config_key(r, with_n=False)
-        best_n[k] = max(best_n.get(k, 0), r.n)
-    for r in rs.runs:
-        if match == "largest" and r.n != best_n[config_key(r, with_n=False)]:
-            continue
-        k = config_key(r, with_n=(match == "exact"))
-        out.setdefault(k, {})[r.map] = r.summary
-    return out
+def _median_of(group, get):
+    return group.median(lambda r: get(r.summary))
 
 
 def _ratio(a, b):
@@ -87,31 +79,36 @@ def outside(change, tol):
     return abs(math.log(change)) > math.log1p(tol)
 
 
-def compare(base, new, baseline_map="full_rehash", time_tol=0.5, bytes_tol=0.05, match="exact"):
-    """Returns (rows, notes). A row: dict(config, map, metric, base, new, change, flagged, kind)."""
+def compare(base, new, baseline_map="full_rehash", time_tol=0.5, bytes_tol=0.05):
+    """(rows, notes, unmatched): a row is dict(config, map, metric, base, new, change,
+    flagged, kind); unmatched = (groups only in BASE, groups only in NEW)."""
+    gb = {k: g for k, g in base.groups.items()}
+    gn = {k: g for k, g in new.groups.items()}
+    only_base = sorted(set(gb) - set(gn))
+    only_new = sorted(set(gn) - set(gb))
     notes = []
-    gb, gn = group(base, match), group(new, match)
-    if match == "exact" and not set(gb) & set(gn):
-        notes.append("no configuration with the same n in both sets; matching at the largest n of each")
-        match = "largest"
-        gb, gn = group(base, match), group(new, match)
+    if only_base or only_new:
+        notes.append(f"{len(only_base)} group(s) of BASE and {len(only_new)} of NEW have no counterpart "
+                     "(same workload, key, value, mode, map, n, allocation) and are not compared")
+    common = sorted(set(gb) & set(gn))
+    by_config = {}
+    for k in common:
+        by_config.setdefault(config_of(gb[k]), {})[gb[k].map] = (gb[k], gn[k])
     rows = []
-    for cfg in sorted(set(gb) | set(gn), key=str):
-        if cfg not in gb or cfg not in gn:
-            notes.append(f"{'.'.join(map(str, cfg))}: only in {'BASE' if cfg in gb else 'NEW'}")
-            continue
-        b_maps, n_maps = gb[cfg], gn[cfg]
-        for m in sorted(set(b_maps) ^ set(n_maps)):
-            notes.append(f"{'.'.join(map(str, cfg))}: map {m} only in {'BASE' if m in b_maps else 'NEW'}")
-        common = [m for m in b_maps if m in n_maps]
-        have_base = baseline_map in b_maps and baseline_map in n_maps
+    for cfg in sorted(by_config):
+        pairs = by_config[cfg]
+        have_base = baseline_map in pairs
         if not have_base:
-            notes.append(f"{'.'.join(map(str, cfg))}: baseline map {baseline_map} missing; time metrics skipped")
-        for m in common:
+            notes.append(f"{cfg}: baseline map {baseline_map} not in both sets; time metrics skipped")
+        for m in sorted(pairs):
+            b, n = pairs[m]
+            if b.reps != n.reps:
+                notes.append(f"{cfg} {m}: {b.reps} repetition(s) in BASE, {n.reps} in NEW (medians compared)")
             if have_base and m != baseline_map:
+                bb, nb = pairs[baseline_map]
                 for label, get in TIME_METRICS:
-                    rb = _ratio(get(b_maps[m]), get(b_maps[baseline_map]))
-                    rn = _ratio(get(n_maps[m]), get(n_maps[baseline_map]))
+                    rb = _ratio(_median_of(b, get), _median_of(bb, get))
+                    rn = _ratio(_median_of(n, get), _median_of(nb, get))
                     if rb is None and rn is None:
                         continue
                     change = _ratio(rn, rb)
@@ -119,16 +116,13 @@ def compare(base, new, baseline_map="full_rehash", time_tol=0.5, bytes_tol=0.05,
                                      change=change, flagged=change is None or outside(change, time_tol),
                                      kind="time"))
             for label, get in BYTES_METRICS:
-                vb, vn = get(b_maps[m]), get(n_maps[m])
+                vb, vn = _median_of(b, get), _median_of(n, get)
                 if vb is None and vn is None:
                     continue
-                if vb == 0 and vn == 0:
-                    change = 1.0
-                else:
-                    change = _ratio(vn, vb)
+                change = 1.0 if vb == 0 and vn == 0 else _ratio(vn, vb)
                 rows.append(dict(config=cfg, map=m, metric=label, base=vb, new=vn, change=change,
                                  flagged=change is None or outside(change, bytes_tol), kind="bytes"))
-    return rows, notes
+    return rows, notes, (only_base, only_new)
 
 
 def _f(x):
@@ -146,8 +140,8 @@ def main(argv=None):
                     help="relative tolerance for ratios of time metrics (default 0.5 = +-50%%)")
     ap.add_argument("--bytes-tolerance", type=float, default=0.05,
                     help="relative tolerance for byte metrics (default 0.05)")
-    ap.add_argument("--match", choices=["exact", "largest"], default="exact")
     ap.add_argument("--flagged-only", action="store_true", help="print only flagged rows")
+    ap.add_argument("--list-unmatched", action="store_true", help="name every group without a counterpart")
     args = ap.parse_args(argv)
     if args.time_tolerance < 0 or args.bytes_tolerance < 0:
         print("error: tolerances must be >= 0", file=sys.stderr)
@@ -156,23 +150,34 @@ def main(argv=None):
     def run():
         base = results_io.load(args.base, quiet=True)
         new = results_io.load(args.new, quiet=True)
-        rows, notes = compare(base, new, args.baseline_map, args.time_tolerance, args.bytes_tolerance, args.match)
+        rows, notes, (only_base, only_new) = compare(base, new, args.baseline_map, args.time_tolerance,
+                                                     args.bytes_tolerance)
         for note in notes:
             warn(note)
-        print(f"BASE = {args.base}   NEW = {args.new}   (time metrics: ratio to {args.baseline_map} within each set)")
-        print(f"{'':2}{'configuration':38} {'map':16} {'metric':28} {'BASE':>10} {'NEW':>10} {'NEW/BASE':>9}")
+        if args.list_unmatched:
+            for k in only_base:
+                warn(f"only in BASE: {k}")
+            for k in only_new:
+                warn(f"only in NEW: {k}")
+        print(f"BASE = {args.base} (R = {base.reps})   NEW = {args.new} (R = {new.reps})   "
+              f"(medians over repetitions; time metrics: ratio to {args.baseline_map} within each set)")
+        print(f"{'':2}{'configuration':38} {'map':16} {'metric':30} {'BASE':>10} {'NEW':>10} {'NEW/BASE':>9}")
         flagged = 0
         for r in rows:
             flagged += r["flagged"]
             if args.flagged_only and not r["flagged"]:
                 continue
-            cfg = ".".join(map(str, r["config"]))
-            print(f"{'! ' if r['flagged'] else '  '}{cfg:38} {r['map']:16} {r['metric']:28} "
+            print(f"{'! ' if r['flagged'] else '  '}{r['config']:38} {r['map']:16} {r['metric']:30} "
                   f"{_f(r['base']):>10} {_f(r['new']):>10} {_f(r['change']):>9}")
-        print(f"{flagged} of {len(rows)} compared metrics outside tolerance "
-              f"(time {args.time_tolerance:g}, bytes {args.bytes_tolerance:g})")
+        matched = len(base.groups) - len(only_base)
+        runs_b = sum(base.groups[k].reps for k in only_base)
+        runs_n = sum(new.groups[k].reps for k in only_new)
+        print(f"{flagged} of {len(rows)} compared metrics outside tolerance (time {args.time_tolerance:g}, "
+              f"bytes {args.bytes_tolerance:g}); {matched} group(s) compared, "
+              f"{len(only_base)} of BASE and {len(only_new)} of NEW without a counterpart "
+              f"({runs_b} and {runs_n} runs)")
         if not rows:
-            print("error: nothing to compare (no common configuration and map)", file=sys.stderr)
+            print("error: nothing to compare (no group in both sets)", file=sys.stderr)
             return 2
         return 1 if flagged else 0
 

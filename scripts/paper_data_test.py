@@ -2,9 +2,11 @@ import os
 import re
 import unittest
 
+import archive
 import check_claims
 import paper_data
 import results_io
+import style
 import test_util as tu
 
 PAPER = os.path.join(tu.WORKSPACE, "paper", "paper.tex")
@@ -14,7 +16,7 @@ PAPER = os.path.join(tu.WORKSPACE, "paper", "paper.tex")
 ALLOWED_DIGITS = [
     r"Go~1\.23", r"6\.5", r"\$2\^B\$", r"32-bit", r"\$t_0\+i/R\$", r"p99(\.9{1,2})?",
     r"99\\,\\%", r"118742|54766|20135", r"--full", r"\[t\]", r"\[10pt,twocolumn\]", r"0\.75in",
-    r"fig\d_[a-z_]+", r"T1", r"utf8", r"u64",
+    r"fig\d_[a-z_]+", r"T1", r"utf8", r"u64", r"\[0\.4em\]",
 ]
 
 
@@ -29,27 +31,65 @@ class PaperDataTest(unittest.TestCase):
     def setUp(self):
         self.out = tu.tmpdir()
         rs = results_io.load(tu.OK, quiet=True)
+        self.rs = rs
         paper_data.write_macros(rs, os.path.join(self.out, "macros.tex"))
         paper_data.write_table_tex(rs, os.path.join(self.out, "table.tex"))
+        paper_data.write_table_md(rs, os.path.join(self.out, "table.md"))
         check_claims.write_tex(check_claims.evaluate(rs), os.path.join(self.out, "claims.tex"), tu.OK)
+        archive.write_tex(tu.tmpdir(), None, os.path.join(self.out, "attempts.tex"))
         self.defined = set()
-        for name in ("macros.tex", "claims.tex"):
+        for name in ("macros.tex", "claims.tex", "attempts.tex"):
             with open(os.path.join(self.out, name)) as f:
                 text = f.read()
-            names = re.findall(r"\\newcommand\{\\([A-Za-z]+)\}", text)
+            names = re.findall(r"\\newcommand\{\\([A-Za-z]+)\}", text) + re.findall(r"\\newif\\if([A-Za-z]+)", text)
             self.assertEqual(len(names), len(set(names)), f"duplicate macro in {name}")
             self.defined |= set(names)
 
-    def test_numbers_come_from_results(self):
+    def _macros(self):
         with open(os.path.join(self.out, "macros.tex")) as f:
-            text = f.read()
-        self.assertIn(r"\newcommand{\FullRehashMaxInsertUs}{52.1}", text)  # 52079 ns in the fixture
-        self.assertIn(r"\newcommand{\ResGrowthN}{2{,}048}", text)
-        self.assertIn(r"\newcommand{\GoIncMaxBelowFull}{24.2}", text)
+            return f.read()
+
+    def test_numbers_are_medians_over_repetitions(self):
+        text = self._macros()
+        full = self.rs.groups[results_io.group_of(tu.run_id("full_rehash"))]
+        p99 = sorted(r.summary["p99_ns"] for r in full.runs)[1]
+        self.assertIn(r"\newcommand{\FullRehashPNineNineNs}{%s}" % paper_data.fmt(p99), text)
+        self.assertIn(r"\newcommand{\ResGrowthN}{16{,}384}", text)
+        self.assertIn(r"\newcommand{\ResReps}{3}", text)
+        self.assertIn(r"\newif\ifResPaperSuite \ResPaperSuitetrue", text)
         # Maps absent from the results still get every macro, printed as n/a.
         self.assertIn(r"\newcommand{\AbslFlatMaxInsertUs}{\textbf{n/a}}", text)
-        # The fixture predates host.steal_ms: the paper says so instead of printing n/a.
-        self.assertIn(r"\newif\ifResStealKnown \ResStealKnownfalse", text)
+        # A ratio between maps is the ratio of their medians.
+        go = self.rs.groups[results_io.group_of(tu.run_id("go_incremental"))]
+        med = lambda g: sorted(r.summary["max_ns"] for r in g.runs)[1]
+        self.assertIn(r"\newcommand{\GoIncMaxBelowFull}{%s}" % paper_data.fmt(med(full) / med(go)), text)
+        self.assertIn(r"\newif\ifResStealKnown \ResStealKnowntrue", text)
+
+    def test_table_median_with_min_max_and_uninstrumented_throughput(self):
+        with open(os.path.join(self.out, "table.tex")) as f:
+            tex = f.read()
+        self.assertIn("Mops/s uninstr.", tex)
+        go = self.rs.groups[results_io.group_of(tu.run_id("go_incremental"))]
+        maxima = sorted(r.summary["max_ns"] / 1e3 for r in go.runs)
+        self.assertIn(r"{\scriptsize[%s--%s]}" % (paper_data.fmt(maxima[0]), paper_data.fmt(maxima[2])), tex)
+        ops = sorted(r.summary["ops_per_sec_uninstrumented"] / 1e6 for r in go.runs)
+        self.assertIn(paper_data.fmt(ops[1]), tex)
+        with open(os.path.join(self.out, "table.md")) as f:
+            md = f.read()
+        self.assertIn("median [min–max] over 3 repetition(s)", md)
+        self.assertRegex(md, r"\| go_incremental \| [\d.,]+ \[[\d.,]+–[\d.,]+\]")
+        self.assertIn("Go 1.19 runtime map" if False else "go_runtime", md)   # peers are maps like any other
+
+    def test_suite_title(self):
+        self.assertEqual(paper_data.suite_title("paper"), "")
+        self.assertEqual(paper_data.suite_title("quick"), "quick suite: not the paper's results")
+        d = tu.copy_fixture()
+        tu.edit_manifest(d, lambda m: m.update(suite="quick"))
+        paper_data.write_macros(results_io.load(d, quiet=True), os.path.join(self.out, "quick.tex"))
+        with open(os.path.join(self.out, "quick.tex")) as f:
+            text = f.read()
+        self.assertIn(r"\newif\ifResPaperSuite \ResPaperSuitefalse", text)
+        self.assertIn(r"\newcommand{\ResSuiteTitle}{quick suite: not the paper's results}", text)
 
     def test_fmt(self):
         self.assertEqual(paper_data.fmt(1234567), "1{,}234{,}567")
@@ -61,14 +101,15 @@ class PaperDataTest(unittest.TestCase):
     def test_every_macro_the_paper_uses_is_generated(self):
         with open(PAPER) as f:
             tex = re.sub(r"(?<!\\)%.*", "", f.read())
-        used = set(re.findall(r"\\((?:Res|Claim|FullRehash|GoInc|RedisDual|OverflowSlab|StdUnordered|BoostFlat|"
-                              r"BoostFca|TslRobin|AbslFlat)[A-Za-z]*)", tex))
+        prefixes = "|".join(style.macro_prefix(m) for m in style.MAPS)
+        used = set(re.findall(r"\\((?:Res|Claim|Attempts|" + prefixes + r")[A-Za-z]*)", tex))
+        used |= set(re.findall(r"\\if(Res[A-Za-z]+)", tex))
         self.assertTrue(used)
-        self.assertEqual(sorted(used - self.defined), [])
+        self.assertEqual(sorted(used - self.defined - {"ResStealKnowntrue"}), [])
         # Every claim is used by the paper, and the paper uses no claim that is not checked.
-        claims = {c[0] for c in check_claims.CLAIMS}
-        self.assertEqual({u[len("Claim"):] for u in used if u.startswith("Claim") and u not in
-                          ("ClaimsHolding", "ClaimsTotal")}, claims)
+        claims = {c.id for c in check_claims.CLAIMS}
+        self.assertEqual({u[len("Claim"):] for u in used if u.startswith("Claim") and not u.startswith("Claims")
+                          and not u.startswith("ClaimRule")}, claims)
 
     def test_no_number_typed_by_hand(self):
         with open(PAPER) as f:
@@ -77,6 +118,17 @@ class PaperDataTest(unittest.TestCase):
             prose = re.sub(pattern, "", prose)
         lines = [line for line in prose.splitlines() if re.search(r"\d", line)]
         self.assertEqual(lines, [], "digits in paper prose: use a generated macro")
+
+    def test_only_the_paper_suite_build_says_paper_suite(self):
+        with open(PAPER) as f:
+            tex = re.sub(r"(?<!\\)%.*", "", f.read())
+        # Drop the paper-suite branches of \ifResPaperSuite ... \else ... \fi: what is left
+        # is what a quick build prints.
+        quick = re.sub(r"\\ifResPaperSuite(.*?)(\\else(.*?))?\\fi", lambda m: m.group(3) or "", tex, flags=re.S)
+        self.assertNotIn("paper suite", quick.replace("\n", " "))
+        self.assertIn(r"\ResSuiteTitle", quick)
+        for word in (r"\ResReps", r"\ClaimRuleMinPct", r"\AttemptsTable"):
+            self.assertIn(word, tex)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,12 @@ MAPS = {
     "boost_fca":      ("boost::unordered_map", "#000000", ">", "BoostFca", False),
     "tsl_robin":      ("tsl::robin_map", "#999999", "P", "TslRobin", False),
     "absl_flat":      ("absl::flat_hash_map", "#B8A000", "X", "AbslFlat", False),
+    # Peers: the real systems, run as the same workloads (treated like any map).
+    "go_runtime":     ("Go 1.19 runtime map", "#332288", "h", "GoRuntime", False),
+    "redis_server":   ("redis-server 7.0", "#882255", "*", "RedisServer", False),
 }
 ORDER = list(MAPS)
-_SPARE = [("#882255", "*"), ("#44AA99", "h"), ("#117733", "p"), ("#AA4499", "8")]
+_SPARE = [("#44AA99", "p"), ("#117733", "8"), ("#AA4499", "H"), ("#661100", "d")]
 _warned = set()
 
 # Figure geometry: one paper column is ~3.4 in; a full-width figure ~7 in.
