@@ -15,6 +15,7 @@ SECTION = {
     "percentiles": "percentiles", "summary": "summary", "summary_open": "summary", "config": "config",
     "provenance": "provenance", "timer": "timer", "noise_floor": "noise_floor", "host": "host",
     "memory": "memory", "resize": "resizes", "top_k_entry": "top_k", "event": "events", "event_kinds": "events",
+    "by_op_kinds": "by_op", "by_op_states": "by_op", "by_op_entry": "by_op",
     "timeline_columns": "<run_id>.timeline.csv", "timeline_optional_columns": "<run_id>.timeline.csv",
     "manifest": "manifest.json", "manifest_run": "manifest.json", "manifest_checksum_group": "manifest.json",
     "aggregate": "aggregate.json", "aggregate_group": "aggregate.json", "aggregate_stat": "aggregate.json",

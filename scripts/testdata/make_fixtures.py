@@ -363,7 +363,10 @@ def write_run(out, spec, rep, reps, suite):
                   for i in top],
         "maintenance": {"enabled": map_name == "redis_dual", "interval_ms": 100, "budget_us": 1000,
                         "calls": 0, "total_ns": 0, "max_ns": 0},
-        "map_counters": {}, "resize_counters": {"grows_started": len(resizes)}, "files": files,
+        "map_counters": {}, "resize_counters": {"grows_started": len(resizes)},
+        "by_op": {kind: {"steady": fill("by_op_entry", dict(count=N, **dist(lat))), "migrating": None}
+                  for kind in (("erase", "find") if workload == "shrink" else ("insert",))},
+        "files": files,
     }
     if mode == "open":
         summary.update(response=dist(resp), rate=RATE,
@@ -444,7 +447,8 @@ def aggregate_of(runs_by_group, reps):
         s = runs[0]["summary"]
         groups[key] = fill("aggregate_group", {
             "map": s["map"], "workload": s["workload"], "key": s["key"], "value_bytes": s["value_bytes"],
-            "mode": s["mode"], "n": s["n"], "alloc": s["alloc"], "reps": len(runs),
+            "mode": s["mode"], "n": s["n"], "alloc": s["alloc"],
+            "go_gc": "on" if s["map"] == "go_runtime" else None, "reps": len(runs),
             "run_ids": [d["run_id"] for d in runs], "fields": fields})
     return fill("aggregate", {"schema": SCHEMA["aggregate_schema"], "reps": reps,
                               "ci_method": "order statistics (fixture)", "groups": groups})
