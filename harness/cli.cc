@@ -191,7 +191,12 @@ bool parse(CLI::App& app, int argc, char** argv, std::ostream& help_out) {
     app.parse(argc, argv);
     return true;
   } catch (const CLI::CallForHelp&) {
-    help_out << app.help();
+    // `VERB --help`: that verb's flags; `--help` alone: every verb's.
+    for (const CLI::App* sub : app.get_subcommands()) {
+      help_out << sub->help();
+      return false;
+    }
+    help_out << app.help("", CLI::AppFormatMode::All);
     return false;
   } catch (const CLI::CallForAllHelp&) {
     help_out << app.help("", CLI::AppFormatMode::All);

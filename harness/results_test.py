@@ -36,6 +36,7 @@ class SmokeSuite(unittest.TestCase):
         cls.out = tempfile.mkdtemp(dir=TMP)
         cls.proc = run("suite", "--name=smoke", "--out=" + cls.out)
         cls.maps = run("list").stdout.split()
+        cls.peers = [line.split()[0] for line in run("list", "--long").stdout.splitlines() if " peer " in line]
 
     def test_suite_succeeds_and_validates(self):
         self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
@@ -45,16 +46,48 @@ class SmokeSuite(unittest.TestCase):
         man = load((os.path.join(self.out, "manifest.json")))
         self.assertEqual(man["status"], "complete")
         ran = {(r["map"], r["workload"], r["mode"]) for r in man["runs"] if r["status"] == "ok"}
-        for m in self.maps:
+        cxx_maps = [m for m in self.maps if m not in self.peers]
+        for m in cxx_maps:
             for w in ("insert_growth", "mixed", "churn", "shrink", "replay"):
                 self.assertIn((m, w, "closed"), ran)
             self.assertIn((m, "insert_growth", "open"), ran)
-        self.assertTrue(man["checksums_agree"])
-        self.assertTrue(all(man["checksums_agree"].values()))
+        for m in self.peers:
+            self.assertIn((m, "insert_growth", "closed"), ran)
+        # Every checksum group saw several distinct maps, and they agreed.
+        self.assertTrue(man["checksums"])
+        for name, g in man["checksums"].items():
+            self.assertTrue(g["agree"], name)
+            self.assertGreaterEqual(len(g["maps"]), 2, name)
+
+    def test_repetitions_and_aggregate(self):
+        man = load(os.path.join(self.out, "manifest.json"))
+        self.assertEqual(man["reps"], 2)
+        ids = [r["run_id"] for r in man["runs"] if r["map"] == "full_rehash" and r["workload"] == "insert_growth"
+               and r["mode"] == "closed" and r["alloc"] == "fresh"]
+        self.assertEqual(sorted(ids), ["insert_growth.u64.v8.closed.full_rehash.n3000.rep0",
+                                       "insert_growth.u64.v8.closed.full_rehash.n3000.rep1"])
+        r0, r1 = (load(os.path.join(self.out, i + ".json")) for i in sorted(ids))
+        self.assertEqual(r0["config"]["seed"], r0["config"]["base_seed"])
+        self.assertNotEqual(r1["config"]["seed"], r0["config"]["seed"], "repetition 1 has its own workload seed")
+        self.assertNotEqual(r1["config"]["hash_seed"], r0["config"]["hash_seed"])
+        agg = load(os.path.join(self.out, "aggregate.json"))
+        g = agg["groups"]["insert_growth.u64.v8.closed.full_rehash.n3000"]
+        self.assertEqual(g["reps"], 2)
+        mx = g["fields"]["summary.max_ns"]
+        vals = [r0["summary"]["max_ns"], r1["summary"]["max_ns"]]
+        self.assertEqual(mx["values"], vals)
+        self.assertEqual(mx["median"], sum(vals) / 2)
+        # Per-window host steal and the interleaved noise floor.
+        with open(os.path.join(self.out, ids[0] + ".timeline.csv")) as f:
+            header = f.readline().strip().split(",")
+        self.assertIn("steal_ms", header)
+        self.assertGreater(r0["noise_floor"]["ops"], 0)
+        self.assertGreater(r0["noise_floor"]["coverage"], 0.5)
+        self.assertIsNotNone(r0["summary"]["ops_per_sec_uninstrumented"])
 
     def test_insert_growth_results_make_sense(self):
         for m in self.maps:
-            run_id = "insert_growth.u64.v8.closed.%s.n3000" % m
+            run_id = "insert_growth.u64.v8.closed.%s.n3000.rep0" % m
             r = load((os.path.join(self.out, run_id + ".json")))
             s = r["summary"]
             self.assertEqual(s["final_entries"], 3000)
@@ -67,25 +100,27 @@ class SmokeSuite(unittest.TestCase):
             self.assertGreaterEqual(r["host"]["steal_ms"], 0, m)
 
     def test_validator_rejects_broken_results(self):
-        bad = tempfile.mkdtemp(dir=TMP)
-        shutil.rmtree(bad)
-        shutil.copytree(self.out, bad)
-        name = "insert_growth.u64.v8.open.%s.n3000.json" % self.maps[0]
-        path = os.path.join(bad, name)
-        r = load((path))
-        del r["summary"]["p999_ns"]
-        del r["summary"]["response"]
-        r["host"]["steal_ms"] = -10
-        with open(path, "w") as f:
-            json.dump(r, f)
-        hgrm = os.path.join(bad, name.replace(".json", ".service.hgrm"))
-        with open(hgrm, "w") as f:
-            f.write("garbage\n")
-        problems = "\n".join(validate_results.validate(bad))
-        self.assertIn("p999_ns", problems)
-        self.assertIn("response", problems)
-        self.assertIn("bad header", problems)
-        self.assertIn("host.steal_ms", problems)
+        # One defect per file (the validator reports a file's first problem).
+        def broken(map_name, rep, damage):
+            bad = tempfile.mkdtemp(dir=TMP)
+            shutil.rmtree(bad)
+            shutil.copytree(self.out, bad)
+            name = "insert_growth.u64.v8.open.%s.n3000.rep%d.json" % (map_name, rep)
+            path = os.path.join(bad, name)
+            r = load(path)
+            damage(r, bad, name)
+            with open(path, "w") as f:
+                json.dump(r, f)
+            return "\n".join(validate_results.validate(bad))
+
+        def garbage_hgrm(r, bad, name):
+            with open(os.path.join(bad, name.replace(".json", ".service.hgrm")), "w") as f:
+                f.write("garbage\n")
+
+        self.assertIn("p999_ns", broken("full_rehash", 0, lambda r, *_: r["summary"].pop("p999_ns")))
+        self.assertIn("response", broken("full_rehash", 1, lambda r, *_: r["summary"].pop("response")))
+        self.assertIn("host.steal_ms", broken("go_incremental", 0, lambda r, *_: r["host"].update(steal_ms=-10)))
+        self.assertRegex(broken("go_incremental", 1, garbage_hgrm), "hgrm|header")
 
 
 class Interrupt(unittest.TestCase):
@@ -133,11 +168,11 @@ class BadCommandLines(unittest.TestCase):
     def test_help_documents_every_run_flag(self):
         h = run("--help")
         self.assertEqual(h.returncode, 0)
-        for flag in ["maps", "workload", "mode", "rate", "n", "ops", "out", "seed", "hash-seed", "key",
+        for flag in ["maps", "workload", "mode", "alloc", "reps", "rate", "n", "ops", "out", "seed", "hash-seed", "key",
                      "value-bytes", "read", "update", "insert", "dist", "theta", "trace", "window", "top-k",
                      "noise-ops", "maintenance", "maintenance-interval-ms", "maintenance-budget-us", "timer",
                      "calibration-ms"]:
-            self.assertIn("--" + flag + "=", h.stdout)
+            self.assertIn("--" + flag + " ", h.stdout)
         for s in ("smoke", "quick", "paper"):
             self.assertIn(s, h.stdout)
 
