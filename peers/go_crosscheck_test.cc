@@ -11,6 +11,7 @@
 // and the grows started / migrations ended by the op.
 #include <cstdint>
 #include <cstdio>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -68,12 +69,18 @@ struct GrowPoint {
   bool start;  // else a migration end
   bool same_size;
   friend bool operator==(const GrowPoint&, const GrowPoint&) = default;
+  friend std::ostream& operator<<(std::ostream& o, const GrowPoint& p) {
+    return o << (p.start ? (p.same_size ? "same-size grow start" : "doubling start") : "migration end") << " at op "
+             << p.op;
+  }
 };
 
 // Drives the port in step with the Go states; records both sides' grow points.
 class Lockstep {
+  MemoryCounter mem_;  // before port: the map keeps a pointer to it
+
  public:
-  PortMap port{IdentityHash{}, mem};
+  PortMap port{IdentityHash{}, mem_};
   std::vector<GrowPoint> go_points, port_points;
   std::uint64_t ops = 0;
   // check_invariants() at every op that starts a grow or ends a migration, except
@@ -84,7 +91,7 @@ class Lockstep {
   // Applies `op` (with the hash Go reported as the key) and compares the states.
   // Returns false (after one failure message) on the first difference.
   bool step(const GenOp& op, const GoState& g) {
-    const PortState before = port_state(port);
+    const PortState before = last_;
     std::uint64_t r = 0;
     switch (op.kind) {
       case OpKind::kInsert: r = port.insert_or_assign(g.hash, op.value) ? 1 : 0; break;
@@ -95,7 +102,7 @@ class Lockstep {
       }
       case OpKind::kErase: r = port.erase(g.hash) ? 1 : 0; break;
     }
-    const PortState p = port_state(port);
+    const PortState p = last_ = port_state(port);
     const std::uint64_t i = ops++;
     // A grow that started and a migration that ended in one op: the end came first
     // (Go's mapassign finishes growWork before it calls hashGrow).
@@ -125,7 +132,7 @@ class Lockstep {
   }
 
  private:
-  MemoryCounter mem;
+  PortState last_;  // the port's state after the previous op (all zero: empty)
 };
 
 // (a) 2M inserts of random keys (harness's insert_growth keys): 2,000,000 > 6.5 * 2^18,
