@@ -86,7 +86,7 @@ int report(const Args& a) {
   }
 
   // Per grow (measured phase): the starting op, and the largest op of its migration.
-  std::printf("\n%-5s %-9s %12s %12s %12s %12s %14s %10s\n", "B", "kind", "start op", "start ns", "migr. ops",
+  std::printf("\n%-6s %-9s %12s %12s %12s %12s %14s %10s\n", "B", "kind", "start op", "start ns", "migr. ops",
               "max ns", "max at op+", "at %");
   const std::uint64_t n = r.ops;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> grows;  // [start, end] measured indexes
