@@ -38,7 +38,7 @@ std::vector<MapEntry> build_catalog() {
                    std::is_constructible_v<M, const typename M::hasher&, MemoryCounter&, AllocMode>,
                    it == descriptions().end() ? "" : it->second});
   });
-  for (const PeerInfo& p : peers()) out.push_back({p.name, MapKind::kPeer, false, p.description});
+  for (const PeerInfo& p : peer_list()) out.push_back({p.name, MapKind::kPeer, false, p.description});
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <set>
 
@@ -236,6 +237,12 @@ bool parse(CLI::App& app, int argc, char** argv, std::ostream& help_out) {
     const std::string flag = flag_of(what);
     if (!flag.empty() && what.find(": --" + flag, 0) != std::string::npos) what = what.substr(what.find(": ") + 2);
     throw UsageError(what);
+  }
+}
+
+void write_stdout(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    throw std::runtime_error(std::string("cannot write to standard output: ") + std::strerror(errno));
   }
 }
 

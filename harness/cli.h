@@ -53,6 +53,10 @@ bool parse(CLI::App& app, int argc, char** argv, std::ostream& help_out);
 // prints the message or help and exits (2, or 0 for --help).
 std::vector<char*> parse_own_flags(CLI::App& app, int argc, char** argv);
 
+// Writes `text` to stdout and flushes; throws std::runtime_error naming the
+// error (a full device, a closed stdout) so that no output is lost silently.
+void write_stdout(const std::string& text);
+
 // "name" was given on the command line.
 inline bool given(const CLI::App& app, const std::string& flag) { return app.count("--" + flag) > 0; }
 

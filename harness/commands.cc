@@ -72,14 +72,14 @@ int list_command(const Commands& c) {
     std::snprintf(line, sizeof line, "%-16s %-9s %s\n", e.name.c_str(), kind_name(e.kind), e.description.c_str());
     out += line;
   }
-  write_stdout(out);
+  cli::write_stdout(out);
   return 0;
 }
 
 int replay_command(const Commands& c) {
   const MapEntry& entry = require_map(c.map);
   if (entry.kind == MapKind::kPeer) {
-    for (const PeerInfo& p : peers()) {
+    for (const PeerInfo& p : peer_list()) {
       if (p.name == c.map && p.replay != nullptr) return p.replay(c.trace, c.hash_seed);
     }
     throw cli::UsageError("replay: peer '" + c.map + "' cannot replay traces");
@@ -107,7 +107,7 @@ int replay_command(const Commands& c) {
     out["seconds"] = seconds;
     text = out.dump() + "\n";
   });
-  write_stdout(text);
+  cli::write_stdout(text);
   return 0;
 }
 
@@ -213,7 +213,7 @@ int run_one_command(const CLI::App& app, const Commands& c) {
   if (!cli::given(app, "base-seed")) cfg.base_seed = cfg.workload.seed;
   if (!cli::given(app, "base-hash-seed")) cfg.base_hash_seed = cfg.hash_seed;
   if (e.kind == MapKind::kPeer) {
-    for (const PeerInfo& p : peers()) {
+    for (const PeerInfo& p : peer_list()) {
       if (p.name == cfg.map) return p.run(cfg);
     }
   }
@@ -235,7 +235,7 @@ int suite_command(const Commands& c, const std::vector<std::string>& argv) {
   if (c.dry_run) {
     std::string out;
     for (const auto& cfg : plan) out += cfg.run_id() + "\n";
-    write_stdout(out);
+    cli::write_stdout(out);
     return 0;
   }
   unsigned reps = 1;
@@ -244,12 +244,6 @@ int suite_command(const Commands& c, const std::vector<std::string>& argv) {
 }
 
 }  // namespace
-
-void write_stdout(const std::string& text) {
-  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
-    throw std::runtime_error(std::string("cannot write to standard output: ") + std::strerror(errno));
-  }
-}
 
 std::unique_ptr<Commands, void (*)(Commands*)> add_commands(CLI::App& app) {
   std::unique_ptr<Commands, void (*)(Commands*)> c(new Commands, [](Commands* p) { delete p; });
@@ -314,7 +308,7 @@ int run_parsed(const CLI::App& app, Commands& c, const std::vector<std::string>&
   if (c.run_one->parsed()) return run_one_command(*c.run_one, c);
   if (c.suite->parsed()) return suite_command(c, argv);
   if (c.help->parsed()) {
-    write_stdout(app.help("", CLI::AppFormatMode::All) + "\n" + suites_help());
+    cli::write_stdout(app.help("", CLI::AppFormatMode::All) + "\n" + suites_help());
     return 0;
   }
   throw cli::UsageError("usage: rehashlab VERB [--flag=value ...] (verbs: list, replay, run, suite, help)");

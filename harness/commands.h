@@ -19,8 +19,4 @@ std::unique_ptr<Commands, void (*)(Commands*)> add_commands(CLI::App& app);
 // Runs the verb `app` parsed; argv is recorded in results (provenance).
 int run_parsed(const CLI::App& app, Commands& cmds, const std::vector<std::string>& argv);
 
-// Writes `text` to stdout and flushes; throws std::runtime_error naming the
-// error (a full device, a closed stdout) so that no output is lost silently.
-void write_stdout(const std::string& text);
-
 }  // namespace rehashlab

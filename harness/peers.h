@@ -23,6 +23,9 @@ struct PeerInfo {
 };
 
 // Every peer, in `list` order.
-const std::vector<PeerInfo>& peers();
+const std::vector<PeerInfo>& peer_list();
+
+// The peers (harness/peer_*.cc).
+PeerInfo go_runtime_peer();
 
 }  // namespace rehashlab

@@ -19,7 +19,7 @@ namespace rehashlab::peers {
 namespace {
 
 constexpr char kOpsMagic[] = "RHLGOPS1";
-constexpr char kResultsMagic[] = "RHLGORS1";
+constexpr char kResultsMagic[] = "RHLGORS2";
 constexpr char kDumpMagic[] = "RHLGODS1";
 constexpr char kLockstepMagic[] = "RHLGOLS1";
 constexpr std::size_t kOpRecord = 17;
@@ -329,7 +329,7 @@ GoRunResult parse_results(int fd, std::uint64_t want_load, std::uint64_t want_op
     r.events.push_back(e);
   }
   const std::uint64_t n_samples = in.u64();
-  in.expect_room(n_samples, 48);
+  in.expect_room(n_samples, 56);
   r.memory.reserve(n_samples);
   for (std::uint64_t i = 0; i < n_samples; ++i) {
     GoMemorySample s{};
@@ -344,6 +344,8 @@ GoRunResult parse_results(int fd, std::uint64_t want_load, std::uint64_t want_op
     s.b = b[0];
     s.growing = b[1] != 0;
     s.old_b = b[2];
+    const std::uint64_t steal_us = in.u64();
+    if (steal_us != ~std::uint64_t{0}) s.steal_ms = static_cast<double>(steal_us) / 1000.0;
     r.memory.push_back(s);
   }
   const std::uint64_t n = in.u64();
@@ -353,6 +355,12 @@ GoRunResult parse_results(int fd, std::uint64_t want_load, std::uint64_t want_op
   r.dur_ns.resize(n);
   in.read(r.start_ns.data(), n * 8);
   in.read(r.dur_ns.data(), n * 4);
+  r.noise_every = in.u64();
+  const std::uint64_t n_noise = in.u64();
+  in.expect_room(n_noise, 4);
+  r.noise_ns.resize(n_noise);
+  in.read(r.noise_ns.data(), n_noise * 4);
+  r.uninstrumented_ns = in.u64();
   in.expect_end();
   return r;
 }
@@ -414,7 +422,9 @@ GoRunResult run_go_runtime(const GoRunConfig& cfg, std::uint64_t load_ops, std::
                                          "--value-bytes=" + std::to_string(cfg.value_bytes),
                                          std::string("--gc=") + (cfg.gc ? "on" : "off"),
                                          std::string("--rate=") + rate,
-                                         "--window=" + std::to_string(cfg.window)};
+                                         "--window=" + std::to_string(cfg.window),
+                                         "--noise-every=" + std::to_string(cfg.noise_every),
+                                         std::string("--uninstrumented=") + (cfg.uninstrumented ? "true" : "false")};
   const int status = run_child(path, args, files.ops.get(), files.out.get(), files.log.get());
   if (status != 0) child_failed(status, files.log.get());
   return parse_results(files.out.get(), load_ops, total - load_ops);

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,8 @@ struct GoRunConfig {
   bool gc = true;           // false: debug.SetGCPercent(-1)
   double rate = 0;          // open loop at this many ops/s; 0: closed loop
   std::uint64_t window = 4096;  // measured ops per memory sample
+  std::uint64_t noise_every = 0;  // an empty timed op after every k measured ops (0: none)
+  bool uninstrumented = false;    // then the same ops on a fresh map, timed as a whole
 };
 
 // The Go map type's facts, as the runtime reports them (maptype).
@@ -78,6 +81,7 @@ struct GoMemorySample {
   std::uint8_t b;
   std::uint8_t old_b;  // while growing
   bool growing;
+  std::optional<double> steal_ms;  // host steal since the previous sample; nullopt: unknown
 };
 
 struct GoRunResult {
@@ -85,6 +89,9 @@ struct GoRunResult {
   std::uint64_t ops = 0;  // measured
   std::vector<std::uint64_t> start_ns;  // per measured op, relative to t0
   std::vector<std::uint32_t> dur_ns;    // per measured op (saturated at 2^32-1)
+  std::uint64_t noise_every = 0;        // the noise floor: an empty timed op after every k ops
+  std::vector<std::uint32_t> noise_ns;  // its durations, in order
+  std::uint64_t uninstrumented_ns = 0;  // measured ops on a fresh map timed as a whole (0: not run)
   std::vector<GoEvent> events;
   std::vector<GoMemorySample> memory;
   std::uint64_t checksum_value = 0;  // over load and measured ops

@@ -65,11 +65,18 @@
 //	u64 event count, events of 24 bytes: u64 op (global index: < L is the load
 //	  phase), u8 kind (1 grow start, 2 migration end), u8 same-size (1) or
 //	  doubling (0), u8 B (after), u8 old B, u32 0, u64 count after the op
-//	u64 sample count, samples of 48 bytes: u64 measured ops done, u64 count,
+//	u64 sample count, samples of 56 bytes: u64 measured ops done, u64 count,
 //	  u64 map structure bytes, u64 heap objects bytes (absolute), u64 GC cycles
-//	  since t0, u8 B, u8 growing, u8 old B, 5 bytes 0
+//	  since t0, u8 B, u8 growing, u8 old B, 5 bytes 0, u64 host steal in us
+//	  since the previous sample (/proc/stat, all CPUs; 2^64-1: unknown)
 //	u64 n, then n x u64 start ns (relative to t0), then n x u32 duration ns
 //	  (saturated at 2^32-1)
+//	u64 noise every k (0: none), u64 noise count c, c x u32 ns: the noise floor,
+//	  an empty timed nanotime() pair after every k-th measured op (untimed part),
+//	  so it spans the run's wall time as the harness's own floor does
+//	u64 uninstrumented ns (0: not run): with --uninstrumented, the same ops on a
+//	  fresh map after the run, the load untimed and the measured ops timed as a
+//	  whole (no per-op clock reads, no hmap reads): throughput without the instrument
 //
 // Dump file (dump-state), little-endian:
 //
@@ -113,7 +120,7 @@ func nanotime() int64
 
 const (
 	opsMagic      = "RHLGOPS1"
-	resultsMagic  = "RHLGORS1"
+	resultsMagic  = "RHLGORS2"
 	dumpMagic     = "RHLGODS1"
 	lockstepMagic = "RHLGOLS1"
 	stateRecord   = 40
@@ -141,6 +148,8 @@ type config struct {
 	gcOn           bool
 	rate           float64
 	window         uint64
+	noiseEvery     uint64
+	uninstrumented bool
 	pretendVersion string
 	showNumber     string
 }
@@ -176,6 +185,8 @@ func mainErr(args []string) error {
 	gc := fs.String("gc", "on", "garbage collector: on (GOGC=100) or off (SetGCPercent(-1))")
 	fs.Float64Var(&cfg.rate, "rate", 0, "open loop at this many ops/s (0: closed loop)")
 	fs.Uint64Var(&cfg.window, "window", 4096, "measured ops per memory sample")
+	fs.Uint64Var(&cfg.noiseEvery, "noise-every", 0, "an empty timed op after every k measured ops (0: none)")
+	fs.BoolVar(&cfg.uninstrumented, "uninstrumented", false, "then time the same ops on a fresh map as a whole")
 	fs.StringVar(&cfg.pretendVersion, "pretend-version", "", "tests: also judge this version string")
 	fs.StringVar(&cfg.showNumber, "show-number", "", "check: print the key and value bytes built from this number")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -531,6 +542,56 @@ type sample struct {
 	opsDone, count, mapBytes, heap, cycles uint64
 	b, oldB                                uint8
 	growing                                bool
+	stealUs                                uint64
+}
+
+const stealUnknown = math.MaxUint64
+
+// stealReader reads the host steal time (all CPUs, /proc/stat's first line)
+// through one open file, without allocating per read.
+type stealReader struct {
+	f   *os.File
+	buf [512]byte
+}
+
+func newStealReader() *stealReader {
+	f, err := os.Open("/proc/stat")
+	if err != nil {
+		return &stealReader{}
+	}
+	return &stealReader{f: f}
+}
+
+// us returns the cumulative steal in microseconds, or stealUnknown.
+func (r *stealReader) us() uint64 {
+	if r.f == nil {
+		return stealUnknown
+	}
+	n, _ := r.f.ReadAt(r.buf[:], 0)
+	line := r.buf[:n]
+	if len(line) < 4 || string(line[:4]) != "cpu " {
+		return stealUnknown
+	}
+	// cpu user nice system idle iowait irq softirq steal ...: the 8th number.
+	field, v, in := 0, uint64(0), false
+	for _, c := range line[4:] {
+		if c >= '0' && c <= '9' {
+			v = v*10 + uint64(c-'0')
+			in = true
+			continue
+		}
+		if in {
+			field++
+			if field == 8 {
+				return v * 10000 // USER_HZ = 100: one tick is 10 ms
+			}
+			v, in = 0, false
+		}
+		if c == '\n' {
+			break
+		}
+	}
+	return stealUnknown
 }
 
 func run[K comparable, V any](cfg *config, ops []byte, total, load int, mk func(uint64) K, mv func(uint64) V, vw func(*V) uint64) error {
@@ -556,14 +617,26 @@ func run[K comparable, V any](cfg *config, ops []byte, total, load int, mk func(
 	t := &tracker{mt: mapType(m), h: mapHeader(m)}
 	t.events = make([]event, 0, 256)
 	samples := make([]sample, 0, uint64(n)/cfg.window+2)
+	var noise []uint32
+	if cfg.noiseEvery != 0 {
+		noise = make([]uint32, 0, uint64(n)/cfg.noiseEvery+1)
+	}
+	steal := newStealReader()
 	runtime.GC()
 	baseline, cycles0 := probe.read()
 
+	lastSteal := steal.us()
 	take := func(done uint64, c0 uint64) {
 		heap, cyc := probe.read()
-		s := sample{done, uint64(t.h.count), t.structureBytes(), heap, cyc - c0, t.h.B, 0, t.h.oldbuckets != nil}
+		s := sample{done, uint64(t.h.count), t.structureBytes(), heap, cyc - c0, t.h.B, 0, t.h.oldbuckets != nil, stealUnknown}
 		if s.growing {
 			s.oldB = t.oldB
+		}
+		if now := steal.us(); now != stealUnknown && lastSteal != stealUnknown {
+			s.stealUs = now - lastSteal
+			lastSteal = now
+		} else {
+			lastSteal = now
 		}
 		samples = append(samples, s)
 	}
@@ -649,6 +722,11 @@ func run[K comparable, V any](cfg *config, ops []byte, total, load int, mk func(
 		}
 		sum = (sum ^ r) * fnvPrime
 		t.observe(uint64(load + i))
+		if cfg.noiseEvery != 0 && uint64(i+1)%cfg.noiseEvery == 0 {
+			a := nanotime()
+			b := nanotime()
+			noise = append(noise, uint32(min64(b-a, math.MaxUint32)))
+		}
 		if uint64(i+1)%cfg.window == 0 || i+1 == n {
 			a := nanotime()
 			take(uint64(i+1), cyclesLoaded)
@@ -699,9 +777,56 @@ func run[K comparable, V any](cfg *config, ops []byte, total, load int, mk func(
 		w.u64(s.heap)
 		w.u64(s.cycles)
 		w.bytes([]byte{s.b, b2b(s.growing), s.oldB, 0, 0, 0, 0, 0})
+		w.u64(s.stealUs)
 	}
 	w.u64(uint64(n))
-	return w.writeFile(cfg.outPath, out[:n*12])
+	tail := newWriter()
+	tail.u64(cfg.noiseEvery)
+	tail.u64(uint64(len(noise)))
+	for _, d := range noise {
+		tail.u32(d)
+	}
+	var plainNs int64
+	if cfg.uninstrumented {
+		m = nil
+		runtime.GC()
+		plainNs = uninstrumented(ops, load, n, mk, mv, vw)
+	}
+	tail.u64(uint64(plainNs))
+	return w.writeFile(cfg.outPath, out[:n*12], tail.buf)
+}
+
+// uninstrumented runs the ops on a fresh map, the load untimed and the n measured
+// ops timed as a whole; returns their ns.
+func uninstrumented[K comparable, V any](ops []byte, load, n int, mk func(uint64) K, mv func(uint64) V, vw func(*V) uint64) int64 {
+	m := make(map[K]V)
+	sum := uint64(fnvOffset)
+	apply := func(rec []byte) {
+		k := mk(binary.LittleEndian.Uint64(rec[1:]))
+		switch rec[0] {
+		case 'I':
+			m[k] = mv(binary.LittleEndian.Uint64(rec[9:]))
+		case 'F':
+			if v, ok := m[k]; ok {
+				sum ^= vw(&v)
+			}
+		default:
+			delete(m, k)
+		}
+	}
+	for i := 0; i < load; i++ {
+		apply(ops[i*opRecord:])
+	}
+	t0 := nanotime()
+	for i := 0; i < n; i++ {
+		apply(ops[(load+i)*opRecord:])
+	}
+	elapsed := nanotime() - t0
+	runtime.KeepAlive(m)
+	if sum == 1 { // keeps the finds' results alive
+		fmt.Fprint(io.Discard, sum)
+	}
+	return elapsed
 }
 
 // stepper applies ops to one map and encodes its state after each (dump-state
@@ -819,6 +944,13 @@ func b2b(b bool) uint8 {
 		return 1
 	}
 	return 0
+}
+
+func min64(a, b int64) int64 {
+	if a < b {
+		return a
+	}
+	return b
 }
 
 type writer struct{ buf []byte }
