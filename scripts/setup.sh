@@ -19,6 +19,8 @@ done
 packages=(
   bazel-bootstrap bazel-rules-java g++
   libbenchmark-dev libgtest-dev libboost1.81-dev robin-map-dev libabsl-dev
+  libcli11-dev nlohmann-json3-dev
+  golang-go
   python3 python3-matplotlib python3-numpy
   clang-14 libclang-rt-14-dev
 )
@@ -47,4 +49,7 @@ fi
   || { echo "setup.sh: /usr/bin/python3 cannot import matplotlib/numpy" >&2; exit 1; }
 test -d /usr/share/bazel/rules/java \
   || { echo "setup.sh: /usr/share/bazel/rules/java missing (bazel-rules-java)" >&2; exit 1; }
+# The go_runtime peer reads Go 1.19's map layout; Debian 12's golang-go is 1.19.
+go version | grep -q "go1\.19" \
+  || { echo "setup.sh: 'go version' is not Go 1.19 (the go_runtime peer reads its map layout): $(go version)" >&2; exit 1; }
 echo "setup.sh: ready" >&2
