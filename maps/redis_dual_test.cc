@@ -485,11 +485,11 @@ TEST(RedisDualDifferential, NaiveFillForceRatio5) {
 }
 
 TEST(RedisDualDifferential, SharedDriver) {
-  MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{23}, mem);
-  const auto result = testing::run_differential(map, 300000, 77);
+  testing::Lockstep<Map> ls(SeededHash<std::uint64_t>{23});
+  const auto result = testing::run_differential(ls, 300000, 77);
   EXPECT_EQ(result.failure, std::nullopt);
   EXPECT_GT(result.migrating_checkpoints, 10u);
+  ls.destroy_and_check_memory();
 }
 
 TEST(RedisDual, StringKeysAndCollidingHashes) {
