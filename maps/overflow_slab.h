@@ -142,8 +142,8 @@ inline std::uint64_t slots_equal(const IndexBucket* b, std::uint8_t byte) {
 }
 inline unsigned first_slot(std::uint64_t slots) { return static_cast<unsigned>(std::countr_zero(slots)) / 8; }
 
-// THE probe loop. Matches all 8 fingerprints of a bucket at once (slots_equal);
-// calls key_matches(id) (the only slab access) per fingerprint match, in slot
+// THE probe loop. Matches all 8 tophash bytes of a bucket at once (slots_equal);
+// calls key_matches(id) (the only slab access) per tophash match, in slot
 // order. A bucket holding a kEmptyRest slot ends the chain: no live slot follows
 // one (check_chain enforces it), so no match hides behind it.
 // With kTrackFree, remembers the chain's first empty slot.
@@ -218,7 +218,7 @@ inline void free_overflow(BucketSlab& slab, IndexArray& array, IndexBucket* head
 // THE mover (Go's evacuate): sends every live slot of old chain `head` (bucket
 // `index` of an array of 2^old_log2) to `dst`, X or Y by the hash bit the doubling
 // adds (X only at the same size), then marks the old head evacuated and frees the
-// old overflow buckets. Only {fingerprint, id} move; hash_of(id) reads the key.
+// old overflow buckets. Only {tophash, id} move; hash_of(id) reads the key.
 // Destination chains are empty (a new bucket is written only after its old bucket
 // was evacuated). Throws std::bad_alloc with the old chain intact and X/Y empty
 // again. Returns the number of slots relocated.
