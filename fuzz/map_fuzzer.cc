@@ -1,6 +1,6 @@
 // libFuzzer target: bytes -> a sequence of map operations, run against every
 // in-house map of the registry in lockstep with std::unordered_map (Lockstep in
-// fuzz/lockstep.h compares every result, and the full contents at intervals).
+// maps/lockstep.h compares every result, and the full contents at intervals).
 // How to run it: fuzz/README.md. REHASHLAB_FUZZ_MAP=name fuzzes one map only.
 //
 // Input format (every byte sequence is valid; decoding stops at the end):
@@ -32,10 +32,14 @@
 #include <string>
 #include <vector>
 
-#include "fuzz/lockstep.h"
+#include "maps/lockstep.h"
+#include "maps/registry.h"
+#include "maps/types.h"
 
 namespace rehashlab::fuzzing {
 namespace {
+
+using testing::Lockstep;
 
 enum class Kind : std::uint8_t {
   kInsert, kFind, kErase, kMaintenance, kBulkInsert, kBulkErase, kClear, kCheck, kFailAllocation
@@ -125,7 +129,7 @@ void run_case(const FuzzCase& c) {
     ++step;
     switch (op.kind) {
       case Kind::kInsert:
-        ls.insert(key(op.key_index), lockstep_value<V>(step));
+        ls.insert(key(op.key_index), make_value<V>(step));
         break;
       case Kind::kFind:
         ls.find(key(op.key_index));
@@ -140,7 +144,7 @@ void run_case(const FuzzCase& c) {
       case Kind::kBulkErase:
         for (std::uint64_t i = 0; i < op.arg; ++i) {
           if (op.kind == Kind::kBulkInsert) {
-            ls.insert(key(op.key_index + i), lockstep_value<V>(step * 65536 + i));
+            ls.insert(key(op.key_index + i), make_value<V>(step * 65536 + i));
           } else {
             ls.erase(key(op.key_index + i));
           }

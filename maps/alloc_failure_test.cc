@@ -21,9 +21,11 @@
 #include <tuple>
 #include <vector>
 
-#include "fuzz/lockstep.h"
+#include "maps/lockstep.h"
+#include "maps/registry.h"
+#include "maps/types.h"
 
-namespace rehashlab::fuzzing {
+namespace rehashlab::testing {
 namespace {
 
 enum class Kind : std::uint8_t { kInsert, kFind, kErase, kMaintenance };
@@ -76,7 +78,7 @@ template <class M>
 Outcome apply(Lockstep<M>& ls, const Step& s, std::uint64_t step_no) {
   using V = typename M::mapped_type;
   switch (s.kind) {
-    case Kind::kInsert: return ls.insert(s.key, lockstep_value<V>(step_no));
+    case Kind::kInsert: return ls.insert(s.key, make_value<V>(step_no));
     case Kind::kFind: return ls.find(s.key);
     case Kind::kErase: return ls.erase(s.key);
     case Kind::kMaintenance: return ls.maintenance(std::chrono::nanoseconds(0));
@@ -165,4 +167,4 @@ TYPED_TEST(AllocFailureTest, EveryAllocationFailsOnceAndTheMapRecovers) {
 }
 
 }  // namespace
-}  // namespace rehashlab::fuzzing
+}  // namespace rehashlab::testing

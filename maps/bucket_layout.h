@@ -1,30 +1,23 @@
-// The bucket layout of Go's classic runtime map (runtime/map.go up to Go 1.23),
-// shared by `full_rehash` and `go_incremental` so that comparing the two isolates
-// the growth strategy: same buckets, same probe, same load factor, same overflow
-// handling; only when and how entries move on growth differs.
+// Go's classic bucket layout (Go 1.19, runtime/map.go: bmap), shared by
+// full_rehash and go_incremental so that comparing them isolates the growth
+// strategy, and its chain logic (tophash markers, tombstones, chain checks),
+// shared with overflow_slab's index buckets.
 //
-// Layout. A table is 2^B buckets. A bucket holds 8 slots:
+// Layout. 2^B buckets of 8 slots: tophash[8] (the hash's top byte for a live
+// entry, shifted up past the markers below), keys[8], values[8], an overflow link.
+// The key with hash h lives in the chain at bucket h & (2^B - 1). An array of
+// B >= 4 comes with 2^(B-4) overflow buckets at its end (Go's makeBucketArray),
+// handed out before any is allocated. A zero bucket is a valid empty bucket, so
+// arrays are ZeroedArrays (no O(n) fill in the default mode).
 //
-//   tophash[8]   one byte per slot: the hash's top byte for a live entry (values
-//                below kMinTopHash are shifted up by kMinTopHash), or a marker:
-//                kEmptyRest, kEmptyOne, kEvacuatedX/Y/Empty (see enum below)
-//   keys[8]      keys together, then values together (no padding between a key
-//   values[8]    and its value, as Go does for e.g. map[int64]int8)
-//   overflow     next bucket of the chain, or null
+// Chain invariants (check_chain): a live slot's key hashes to its chain and its
+// tophash matches; after a kEmptyRest slot every later slot of the chain is
+// kEmptyRest; a chain of a current array holds no evacuation marker.
 //
-// A key with hash h lives in the chain starting at bucket h & (2^B - 1). Lookup
-// compares tophash bytes first and touches a key only on a tophash match; a
-// kEmptyRest slot ends the search early (nothing live follows it in the chain).
-//
-// Overflow buckets. When the array has 2^B buckets with B >= 4, 2^(B-4) overflow
-// buckets are allocated with it (at its end, as Go's makeBucketArray) and handed out
-// before any new allocation; further ones are allocated one by one through the
-// map's MemoryCounter. A zero-filled bucket is a valid empty bucket, so arrays come
-// from ZeroedArray (fresh zero pages, no O(n) fill, in the default mode).
-//
-// Write each loop once: probe_chain() is the only lookup loop (find, insert and
-// erase all use it), ChainWriter the only "append to a chain" loop (insert and
-// evacuation), erase_slot() the only tombstone logic.
+// Each loop once: probe_chain is the only lookup, ChainWriter the only append,
+// relocate_chain the only mover; the tombstone logic (erase_slot) and the chain
+// checks are written once over a chain accessor (next(b): the bucket after b, or
+// null), which overflow_slab's slab-linked index buckets supply too.
 #pragma once
 
 #include <cstddef>
@@ -60,17 +53,21 @@ constexpr std::uint8_t tophash_of(std::uint64_t hash) {
 }
 constexpr bool is_empty(std::uint8_t top) { return top <= kEmptyOne; }
 constexpr bool is_live(std::uint8_t top) { return top >= kMinTopHash; }
+// evacuated reports whether a head bucket was evacuated (Go's evacuated(b)): the
+// first slot of an evacuated bucket always holds a marker.
+template <class B>
+bool evacuated(const B* b) {
+  return b->tophash[0] > kEmptyOne && b->tophash[0] < kMinTopHash;
+}
 
 // Go's overLoadFactor(count, B).
 constexpr bool over_load_factor(std::uint64_t count, std::uint8_t log2_buckets) {
   return count > kSlots && count > kLoadFactorNum * ((std::uint64_t{1} << log2_buckets) / kLoadFactorDen);
 }
-// Go's tooManyOverflowBuckets(noverflow, B) is `noverflow >= 2^min(B, 15)`, but
-// Go's noverflow is exact only while B < 16: above that, incrnoverflow adds 1 with
-// probability 2^-(B-15), so the test fires at about 2^(B-15) * 2^15 = 2^B overflow
-// buckets for every B. Counting exactly, the equivalent rule is overflow >= 2^B.
-// (Taking 2^min(B, 15) literally with an exact count fires on every insert once
-// B >= 18: at 6.5 entries per bucket about a fifth of the buckets need overflow.)
+// Go's tooManyOverflowBuckets is noverflow >= 2^min(B, 15) on a count that is
+// sampled above B = 15 (incrnoverflow adds 1 with probability 2^-(B-15)), so it
+// fires at about 2^B overflow buckets for every B: the rule for an exact count.
+// (2^min(B, 15) with an exact count fires on every insert once B >= 18.)
 constexpr bool too_many_overflow_buckets(std::uint64_t noverflow, std::uint8_t log2_buckets) {
   return noverflow >= (std::uint64_t{1} << log2_buckets);
 }
@@ -88,9 +85,6 @@ struct Bucket {
   const V* value(std::size_t i) const {
     return std::launder(reinterpret_cast<const V*>(value_storage) + i);
   }
-  // Go's evacuated(b): the first slot of an evacuated bucket always holds a marker.
-  bool evacuated() const { return tophash[0] > kEmptyOne && tophash[0] < kMinTopHash; }
-
   void destroy_slot(std::size_t i) {
     std::destroy_at(key(i));
     std::destroy_at(value(i));
@@ -141,9 +135,8 @@ class BucketArray {
   std::size_t bucket_count() const { return std::size_t{1} << log2_buckets_; }
   std::size_t mask() const { return bucket_count() - 1; }
   BucketT* bucket(std::size_t i) const { return buckets() + i; }
-  std::size_t bytes() const { return storage_.size_bytes(); }
   ZeroedArray& storage() { return storage_; }
-  std::size_t released_bytes() const { return storage_.released_bytes(); }  // unmapped prefix
+  const ZeroedArray& storage() const { return storage_; }
 
   std::size_t overflow_in_use() const { return overflow_in_use_; }      // Go's noverflow
   std::size_t overflow_preallocated() const { return prealloc_; }       // 2^(B-4)
@@ -360,25 +353,33 @@ std::size_t relocate_chain(Bucket<K, V>* head, std::size_t index, std::uint8_t o
   return moved;
 }
 
-// Go's mapdelete tombstone logic: destroys the entry, marks its slot kEmptyOne,
-// and, when nothing live follows it, turns the trailing run of kEmptyOne slots
-// (walking back across buckets of the chain) into kEmptyRest so probes stop early.
-template <class K, class V>
-void erase_slot(Bucket<K, V>* head, SlotRef<K, V> slot) {
-  Bucket<K, V>* b = slot.bucket;
-  std::size_t i = slot.index;
-  b->destroy_slot(i);
+// The chain accessor of Go's buckets: the overflow pointer.
+struct OverflowLink {
+  template <class B>
+  B* next(B* b) const {
+    return b->overflow;
+  }
+};
+
+// Go's mapdelete tombstone logic for slot i of bucket b in the chain at `head`
+// (its entry already destroyed): marks the slot kEmptyOne and, when nothing live
+// follows it, turns the trailing run of kEmptyOne slots (back across the chain's
+// buckets) into kEmptyRest so probes stop early.
+template <class Chain, class B>
+void erase_slot(const Chain& chain, B* head, B* b, std::size_t i) {
   b->tophash[i] = kEmptyOne;
-  const bool last_live = (i == kSlots - 1)
-                             ? (b->overflow == nullptr || b->overflow->tophash[0] == kEmptyRest)
-                             : b->tophash[i + 1] == kEmptyRest;
-  if (!last_live) return;
+  if (i == kSlots - 1) {
+    const B* after = chain.next(b);
+    if (after != nullptr && after->tophash[0] != kEmptyRest) return;
+  } else if (b->tophash[i + 1] != kEmptyRest) {
+    return;
+  }
   for (;;) {
     b->tophash[i] = kEmptyRest;
     if (i == 0) {
       if (b == head) return;
-      Bucket<K, V>* c = b;
-      for (b = head; b->overflow != c; b = b->overflow) {
+      const B* c = b;
+      for (b = head; chain.next(b) != c; b = chain.next(b)) {
       }
       i = kSlots - 1;
     } else {
@@ -388,55 +389,78 @@ void erase_slot(Bucket<K, V>* head, SlotRef<K, V> slot) {
   }
 }
 
-// Calls f(key, value) for every live entry of the chain at `head`.
-template <class K, class V, class F>
-void for_each_in_chain(const Bucket<K, V>* head, F& f) {
-  for (const Bucket<K, V>* b = head; b != nullptr; b = b->overflow) {
+// Calls f(b, i) for every live slot i of every bucket b of the chain at `head`.
+template <class Chain, class B, class F>
+void for_each_live(const Chain& chain, B* head, F&& f) {
+  for (B* b = head; b != nullptr; b = chain.next(b)) {
     for (std::size_t i = 0; i < kSlots; ++i) {
-      if (is_live(b->tophash[i])) f(*b->key(i), *b->value(i));
+      if (is_live(b->tophash[i])) f(b, i);
     }
   }
 }
 
-// Checks the per-chain invariants every table with this layout keeps:
-//  * a live slot's key hashes to this chain and its tophash matches the key;
-//  * after a kEmptyRest slot, every later slot of the chain is kEmptyRest;
-//  * no evacuation marker appears in a chain of the current array.
-// Returns the number of live entries and overflow buckets, for the caller's totals.
+// chain_has_live reports whether the chain at `head` holds a live slot.
+template <class Chain, class B>
+bool chain_has_live(const Chain& chain, const B* head) {
+  bool live = false;
+  for_each_live(chain, head, [&](const B*, std::size_t) { live = true; });
+  return live;
+}
+
+// Calls f(key, value) for every live entry of Go's chain at `head`.
+template <class K, class V, class F>
+void for_each_in_chain(const Bucket<K, V>* head, F& f) {
+  for_each_live(OverflowLink{}, head, [&](const Bucket<K, V>* b, std::size_t i) { f(*b->key(i), *b->value(i)); });
+}
+
+// For check_chain: the hash of the key in slot i of a Go bucket.
+template <class Hash>
+auto key_hash(const Hash& hash) {
+  return [&hash](const auto* b, std::size_t i) -> std::uint64_t { return hash(*b->key(i)); };
+}
+
 struct ChainCheck {
   std::size_t live = 0;
   std::size_t overflow = 0;
 };
-template <class K, class V, class Hash>
-ChainCheck check_chain(const Bucket<K, V>* head, std::size_t bucket_index, std::size_t mask, const Hash& hash) {
+
+// Checks the chain invariants (header) of the chain at `head`, bucket `index` of
+// an array with `mask`; hash_of(b, i) hashes slot i's key, visit(b, i) sees each
+// live slot. Returns the live slots and overflow buckets found.
+template <class Chain, class B, class HashOf, class Visit>
+ChainCheck check_chain(const Chain& chain, const B* head, std::size_t index, std::size_t mask, HashOf&& hash_of,
+                       Visit&& visit) {
   ChainCheck out;
   bool rest = false;
-  for (const Bucket<K, V>* b = head; b != nullptr; b = b->overflow) {
+  for (const B* b = head; b != nullptr; b = chain.next(b)) {
     if (b != head) ++out.overflow;
     for (std::size_t i = 0; i < kSlots; ++i) {
       const std::uint8_t t = b->tophash[i];
       require_invariant(t <= kEmptyOne || t >= kMinTopHash, "evacuation marker in a current bucket");
-      if (rest) require_invariant(t == kEmptyRest, "slot after kEmptyRest is not kEmptyRest");
-      if (t == kEmptyRest) rest = true;
-      if (is_live(t)) {
-        const std::uint64_t h = hash(*b->key(i));
-        require_invariant((h & mask) == bucket_index, "entry in the wrong chain");
-        require_invariant(tophash_of(h) == t, "tophash does not match key");
-        ++out.live;
-      }
+      require_invariant(!rest || t == kEmptyRest, "slot after kEmptyRest is not kEmptyRest");
+      rest = rest || t == kEmptyRest;
+      if (!is_live(t)) continue;
+      const std::uint64_t h = hash_of(b, i);
+      require_invariant((h & mask) == index, "entry in the wrong chain");
+      require_invariant(tophash_of(h) == t, "tophash does not match key");
+      visit(b, i);
+      ++out.live;
     }
   }
   return out;
 }
 
-// check_chain over every chain of a current (not old) array; also checks that the
-// array's overflow_in_use equals the overflow buckets linked into its chains.
-// Returns the live entries and overflow buckets found.
-template <class K, class V, class Hash>
-ChainCheck check_array(const BucketArray<K, V>& array, const Hash& hash) {
+// check_chain over every chain of a current (not old) array, and the array's
+// overflow_in_use against the overflow buckets its chains link.
+struct NoVisit {
+  template <class B>
+  void operator()(const B*, std::size_t) const {}
+};
+template <class Chain, class Array, class HashOf, class Visit = NoVisit>
+ChainCheck check_array(const Chain& chain, const Array& array, HashOf&& hash_of, Visit&& visit = {}) {
   ChainCheck total;
   for (std::size_t i = 0; i < array.bucket_count(); ++i) {
-    const ChainCheck c = check_chain(array.bucket(i), i, array.mask(), hash);
+    const ChainCheck c = check_chain(chain, array.bucket(i), i, array.mask(), hash_of, visit);
     total.live += c.live;
     total.overflow += c.overflow;
   }

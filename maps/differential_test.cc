@@ -1,5 +1,5 @@
 // Every map in the registry against std::unordered_map on seeded random
-// operation sequences (maps/differential.h). REHASHLAB_DIFF_OPS sets the number
+// operation sequences (maps/differential.h over maps/lockstep.h). REHASHLAB_DIFF_OPS sets the number
 // of operations per map (default 1M; e.g. 20000000 for a heavy manual run).
 #include <gtest/gtest.h>
 
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "maps/differential.h"
+#include "maps/test_util.h"
 
 namespace rehashlab {
 namespace {
@@ -23,9 +24,8 @@ TYPED_TEST_SUITE(Differential, U64Maps);
 
 TYPED_TEST(Differential, MatchesStdUnorderedMap) {
   for (std::uint64_t seed : {1u, 2u}) {
-    MemoryCounter mem;
-    TypeParam map(SeededHash<std::uint64_t>{seed * 0x9e3779b97f4a7c15ULL}, mem);
-    const auto result = testing::run_differential(map, ops_per_map() / 2, seed);
+    testing::Lockstep<TypeParam> ls(SeededHash<std::uint64_t>{seed * 0x9e3779b97f4a7c15ULL});
+    const auto result = testing::run_differential(ls, ops_per_map() / 2, seed);
     ASSERT_EQ(result.failure, std::nullopt) << TypeParam::kName << " seed " << seed;
     EXPECT_GE(result.grows, 5u);
     EXPECT_GE(result.checkpoints, 2u);
@@ -52,16 +52,14 @@ class Mutant : public Inner {
 };
 
 TEST(DifferentialSelfTest, CatchesDroppedInsert) {
-  MemoryCounter mem;
-  Mutant<FullRehashMap<std::uint64_t, std::uint64_t>, 0> map(SeededHash<std::uint64_t>{1}, mem);
-  const auto result = testing::run_differential(map, 300000, 1);
+  testing::Lockstep<Mutant<FullRehashMap<std::uint64_t, std::uint64_t>, 0>> ls(SeededHash<std::uint64_t>{1});
+  const auto result = testing::run_differential(ls, 300000, 1);
   ASSERT_NE(result.failure, std::nullopt);
 }
 
 TEST(DifferentialSelfTest, CatchesCorruptedValue) {
-  MemoryCounter mem;
-  Mutant<StdUnorderedMap<std::uint64_t, std::uint64_t>, 1> map(SeededHash<std::uint64_t>{1}, mem);
-  const auto result = testing::run_differential(map, 300000, 1);
+  testing::Lockstep<Mutant<StdUnorderedMap<std::uint64_t, std::uint64_t>, 1>> ls(SeededHash<std::uint64_t>{1});
+  const auto result = testing::run_differential(ls, 300000, 1);
   ASSERT_NE(result.failure, std::nullopt);
 }
 

@@ -1,33 +1,21 @@
-// full_rehash: the stop-the-world baseline.
+// full_rehash: the stop-the-world baseline. Go's bucket layout and growth
+// triggers (maps/bucket_layout.h; Go 1.19 mapassign's overLoadFactor and
+// tooManyOverflowBuckets), but a grow moves every entry before the triggering
+// insert returns, as std::unordered_map, Abseil and Boost do. Compared with
+// go_incremental it isolates the growth strategy.
 //
-// Same table as go_incremental (maps/bucket_layout.h: Go's 8-slot buckets with
-// tophash bytes, overflow chains, load factor 6.5, 2^(B-4) preallocated overflow
-// buckets) and the same growth triggers (Go's hashGrow conditions), but a grow
-// moves every entry before the triggering insert returns, as std::unordered_map,
-// Abseil and Boost do. Comparing it with go_incremental therefore isolates the
-// growth strategy: the one insert that crosses 6.5 * 2^B pays for copying the
-// whole table.
+// Growth: copy every entry into the new array (2^(B+1) buckets, or 2^B for a
+// same-size rebuild), then destroy the old entries and free the old array. Copy
+// then commit makes a grow all or nothing: if an allocation fails half-way the new
+// array is discarded and the map is as before.
 //
-// Growth (both checked only when inserting a new key, as Go's mapassign):
-//  * count + 1 > 8 and count + 1 > 6.5 * 2^B       -> double: B + 1
-//  * overflow buckets in use >= 2^B (Go's 2^min(B,15) on its sampled counter, see
-//    buckets::too_many_overflow_buckets) -> same-size rebuild (compacts
-//    the chains that insert/erase churn leaves behind; otherwise they only grow)
-// A grow allocates the new array, copies every entry into it (an entry goes to
-// bucket hash & (2^B' - 1)), and only then destroys the old entries and frees the
-// old array. Copy-then-commit makes a grow all-or-nothing: if an allocation fails
-// half-way, the new array is discarded and the map is exactly as before.
+// Invariants (check_invariants): never migrating; one array; every chain keeps
+// buckets::check_chain; size() equals the live slots; overflow_in_use equals the
+// linked overflow buckets.
 //
-// Invariants (check_invariants):
-//  * never migrating: exactly one bucket array exists between operations;
-//  * every live entry is in the chain of bucket hash & (2^B - 1) with its tophash;
-//  * chains hold kEmptyRest only at their end; no evacuation markers;
-//  * size() equals the number of live slots; overflow_in_use equals the number
-//    of overflow buckets linked into chains.
-// Deliberate differences from Go: no shrinking (Go never shrinks either); the
-// overflow count is exact (so the same-size threshold is 2^B, which is what Go's
-// sampled count amounts to); memory comes from the harness's counting allocator;
-// the new array is fresh zero pages by default (AllocMode: calloc or memset).
+// Deliberate differences from Go: no incremental evacuation (the point); no
+// shrinking (Go never shrinks either); exact overflow count; memory through the
+// MemoryCounter, the new array from AllocMode (fresh pages by default).
 #pragma once
 
 #include <cstdint>
@@ -98,7 +86,8 @@ class FullRehashMap {
     BucketT* head = array_.bucket(h & array_.mask());
     const auto probe = buckets::probe_chain<false>(head, buckets::tophash_of(h), key);
     if (!probe.found) return false;
-    buckets::erase_slot(head, probe.found);
+    probe.found.bucket->destroy_slot(probe.found.index);
+    buckets::erase_slot(buckets::OverflowLink{}, head, probe.found.bucket, probe.found.index);
     --count_;
     return true;
   }
@@ -119,19 +108,13 @@ class FullRehashMap {
 
   ResizeCounters resize_counters() const { return counters_; }
 
-  // Map-specific counters:
-  //  doubling_grows    grows that doubled the array
-  //  same_size_grows   grows that rebuilt the chains at the same size
-  //  log2_buckets      current B
-  //  overflow_in_use   overflow buckets linked into chains (Go's noverflow, exact)
-  //  overflow_preallocated  overflow buckets allocated with the current array
   template <class F>
   void for_each_counter(F&& f) const {
-    f("doubling_grows", doubling_grows_);
-    f("same_size_grows", counters_.grows_started - doubling_grows_);
-    f("log2_buckets", array_ ? array_.log2_buckets() : 0);
-    f("overflow_in_use", array_.overflow_in_use());
-    f("overflow_preallocated", array_.overflow_preallocated());
+    f("doubling_grows", doubling_grows_);                            // grows that doubled the array
+    f("same_size_grows", counters_.grows_started - doubling_grows_);  // rebuilt at the same size
+    f("log2_buckets", array_ ? array_.log2_buckets() : 0);           // B
+    f("overflow_in_use", array_.overflow_in_use());                  // Go's noverflow, exact
+    f("overflow_preallocated", array_.overflow_preallocated());      // allocated with the array
   }
 
   void maintenance(std::chrono::nanoseconds) {}  // no idle-time work
@@ -143,7 +126,7 @@ class FullRehashMap {
       require_invariant(count_ == 0, "entries without an array");
       return;
     }
-    require_invariant(buckets::check_array(array_, hash_).live == count_,
+    require_invariant(buckets::check_array(buckets::OverflowLink{}, array_, buckets::key_hash(hash_)).live == count_,
                       "size() differs from the number of live slots");
   }
 

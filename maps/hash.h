@@ -87,12 +87,4 @@ struct ZeroHash {
   std::uint64_t operator()(const K&) const noexcept { return 0; }
 };
 
-// Hashers the maps accept: callable on a key, and re-seedable, so a map that
-// seeds itself per instance (Go's hash0) can derive its own from the run's.
-template <class H, class K>
-concept SeededHasher = requires(const H& h, const K& k) {
-  { h(k) } -> std::convertible_to<std::uint64_t>;
-  { h.seed } -> std::convertible_to<std::uint64_t>;
-} && std::copy_constructible<H>;
-
 }  // namespace rehashlab

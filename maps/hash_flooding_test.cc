@@ -31,7 +31,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "fuzz/lockstep.h"
+#include "maps/lockstep.h"
+#include "maps/registry.h"
+#include "maps/types.h"
 
 namespace rehashlab {
 
@@ -129,7 +131,7 @@ TEST(HashFlooding, HostileKeysAreSpreadByTheSeededHash) {
 }
 
 TEST(HashFlooding, SeededMapsDoLinearWorkOnHostileKeys) {
-  rehashlab::fuzzing::for_each_in_house_map<CountedKey, std::uint64_t, SeededHash<CountedKey>>(
+  rehashlab::for_each_in_house_map<CountedKey, std::uint64_t, SeededHash<CountedKey>>(
       [&]<class M>(std::type_identity<M>) {
         for (KeySet set : {KeySet::kLowBits, KeySet::kUnseededCollisions}) {
           SCOPED_TRACE(std::string(M::kName) + ", " + key_set_name(set));
@@ -156,7 +158,7 @@ TEST(HashFlooding, SeededMapsDoLinearWorkOnHostileKeys) {
 // in every map, or the counters above would not see flooding at all.
 TEST(HashFlooding, ComparisonsExposeFloodingWhenAllKeysCollide) {
   using Zero = rehashlab::ZeroHash<CountedKey>;
-  rehashlab::fuzzing::for_each_in_house_map<CountedKey, std::uint64_t, Zero>([&]<class M>(std::type_identity<M>) {
+  rehashlab::for_each_in_house_map<CountedKey, std::uint64_t, Zero>([&]<class M>(std::type_identity<M>) {
     SCOPED_TRACE(M::kName);
     constexpr std::uint64_t kSmall = 256;
     const Work small = flood<M>(KeySet::kLowBits, kSmall, kSeed);

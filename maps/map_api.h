@@ -4,8 +4,9 @@
 // A map type M is a class template instance M<K, V, Hash> that satisfies
 // ResizableMap below. The contract, operation by operation:
 //
-//   M(const Hash& hash, MemoryCounter& mem)
-//       Constructs an empty map. Every byte the map allocates goes through `mem`
+//   M(const Hash& hash, MemoryCounter& mem, AllocMode mode = AllocMode::kFresh, ...)
+//       Constructs an empty map (the in-house maps take the AllocMode of their
+//       large arrays, maps/memory.h, and may take further options). Every byte the map allocates goes through `mem`
 //       (directly, or through CountingAllocator for production maps), which must
 //       outlive the map. The map hashes keys with `hash` (the run's seeded hash);
 //       a map may derive a per-instance seed from it (Go's hash0) but not replace it.
@@ -116,14 +117,8 @@ concept ResizableMap =
 #define REHASHLAB_DEBUG_CHECK(map) ((void)0)
 #endif
 
-// The one probe loop of each bucket layout (buckets::probe_chain,
-// slab_index::probe_chain) is inlined into every caller. GCC kept both out of
-// line (several call sites each), and a lookup returned its result struct
-// through the stack. Measured that way, overflow_slab's hits ran 1.3-1.9x slower
-// at 1M and 10M entries, go_incremental's 1.0-1.2x (results/bench/README.md).
-// Most likely successive independent finds overlapped less in the CPU, which
-// hurts most where a hit is two dependent cache misses (this VM exposes no
-// performance counters to confirm the mechanism).
+// For the one probe loop of each bucket layout, which GCC would keep out of line
+// (measured: results/bench/README.md, find_hot_path_ab).
 #define REHASHLAB_ALWAYS_INLINE [[gnu::always_inline]] inline
 
 }  // namespace rehashlab

@@ -46,10 +46,10 @@ class MemoryCounter {
 
   std::uint64_t live_bytes() const { return live_; }
   std::uint64_t peak_bytes() const { return peak_; }
+  // Starts a new peak from the current live size (the harness's per-window peak).
+  void reset_peak() { peak_ = live_; }
   std::uint64_t allocations() const { return allocations_; }
   std::uint64_t deallocations() const { return deallocations_; }
-  // Resets the peak to the current live size (to measure the peak of one phase).
-  void reset_peak() { peak_ = live_; }
 
   // The n-th allocation from now (n >= 1) throws std::bad_alloc; 0 disarms.
   void fail_allocation_at(std::uint64_t n) { fail_countdown_ = n; }
@@ -59,7 +59,7 @@ class MemoryCounter {
   void count_allocation();  // fault injection point; throws
 
   std::uint64_t live_ = 0;           // bytes currently allocated
-  std::uint64_t peak_ = 0;           // max of live_ since construction / reset_peak()
+  std::uint64_t peak_ = 0;           // max of live_ since construction or reset_peak()
   std::uint64_t allocations_ = 0;    // successful allocations (incl. charges)
   std::uint64_t deallocations_ = 0;  // frees (a chunked release counts once)
   std::uint64_t fail_countdown_ = 0; // 0: off; else allocations left until one fails

@@ -1,102 +1,41 @@
-// overflow_slab: a Go-style incrementally growing table whose growth never copies
-// the payload.
+// overflow_slab: Go's growth schedule (maps/go_growth.h) over index buckets whose
+// payload lives out of line, so growth never copies a key or value.
 //
-// Why. In Go's classic map (go_incremental) a key and value live inline in their
-// bucket, so they are copied when a doubling evacuates the bucket and again when a
-// same-size grow compacts a churned chain. With 256-byte values that write
-// amplification is the dominant cost of growth. Here the buckets hold only an
-// index; the payload is written once and stays put.
+// Why. Go's map (go_incremental) stores keys and values inline: a doubling copies
+// them, and a same-size grow copies them again. With 256-byte values that write
+// amplification dominates growth. Here a bucket holds only an index; the payload
+// is written once and never moves.
 //
-// Layout.
-//  * Payload slab (maps/slab.h, ChunkedSlab<Entry>): every {key, value} is written
-//    once into a cell of a large chunk (about 1 MiB; the first chunks are smaller
-//    so small maps stay small), addressed by a 32-bit id. Never a malloc per entry.
-//    Erased cells go on their chunk's free list and are reused, lowest chunk first.
-//  * Index buckets (IndexBucket, 44 bytes of content padded to one 64-byte cache
-//    line): 8 slots, each a 1-byte fingerprint and the 32-bit slab id of its
-//    entry, plus a 32-bit overflow link. Unpadded, 10 of every 16 buckets would
-//    straddle two lines; a hit already pays a second, dependent miss in the slab,
-//    so the index probe is kept to exactly one line. The fingerprint
-//    is Go's tophash (the hash's top byte, values below kMinTopHash shifted up, the
-//    small values reserved as the same markers: empty-rest, empty-one, evacuated
-//    X/Y/empty; maps/bucket_layout.h owns those constants and the growth rules).
-//  * Index arrays: 2^B head buckets in one ZeroedArray (fresh zero pages: a
-//    zero-filled bucket is a valid empty bucket, so allocating an array is O(1),
-//    not an O(n) fill).
-//  * Overflow buckets come from a second ChunkedSlab<IndexBucket> shared by the old
-//    and new arrays; a link is 1 + the bucket's id there, 0 meaning none. Unlike
-//    Go there is no 2^(B-4) preallocation inside the array: the bucket slab's
-//    chunks are the preallocation, and buckets freed by evacuation are reused.
+// Layout (our design, not Go's).
+//  * Payload: ChunkedSlab<Entry> (maps/slab.h): each {key, value} in a cell of a
+//    ~1 MiB chunk, addressed by a 32-bit id; erased cells are reused, lowest chunk
+//    first. Never a malloc per entry.
+//  * Index buckets: one 64-byte cache line: Go's tophash[8], entry ids[8] and an
+//    overflow link (1 + an id in a second ChunkedSlab<IndexBucket>, shared by both
+//    arrays; 0 ends the chain). Padding to the line keeps a probe to one line (a
+//    hit already pays a second, dependent miss in the payload slab).
+//  * Index arrays: 2^B head buckets in a ZeroedArray. No 2^(B-4) preallocation:
+//    the bucket slab's chunks are the preallocation, and buckets freed by
+//    evacuation are reused.
+// Lookup matches a bucket's 8 tophash bytes in one word operation (slots_equal; Go
+// loops over the bytes) and reads the key from the slab only on a match, so a miss
+// touches index buckets only.
 //
-// Lookup: hash, pick the chain (below), match the bucket's 8 fingerprints in one
-// word operation (Go loops over the bytes; this is our design, not Go's, and the
-// word match is what keeps misses cheap); only on a fingerprint match read the
-// key from the slab. A miss therefore touches index buckets only; a kEmptyRest
-// slot ends the probe early as in Go.
+// Growth: go_growth.h, with the old array freed at completion. Evacuating old
+// bucket i copies each live slot's {tophash, id} to X or Y, reading the key from
+// the slab to rehash it; the payload is never written.
 //
-// Growth (Go's hashGrow/growWork/evacuate, runtime/map.go up to Go 1.23):
-//  * Triggered only when inserting a new key while not growing: if count+1 > 8 and
-//    count+1 > 6.5 * 2^B the index array doubles; else if the current array's
-//    overflow buckets number at least 2^B (Go's 2^min(B,15) on its
-//    sampled counter; see buckets::too_many_overflow_buckets) a same-size grow rebuilds its
-//    chains compactly. Starting a grow allocates the new array, keeps the old one,
-//    sets nevacuate = 0, and moves nothing.
-//  * Every insert and erase while growing first evacuates the old bucket its key
-//    maps to (if not yet done), then old bucket nevacuate: at most 2 old buckets
-//    (with their chains) per write. Finds do no migration.
-//  * Evacuating old bucket i copies each live slot's {fingerprint, id} to new
-//    bucket i (X) or i + 2^oldB (Y) by the hash bit the doubling adds (X only at
-//    the same size). The key is READ from the slab to rehash it; the payload is
-//    never written. The old chain's overflow buckets go back to the bucket slab and
-//    the head bucket's slots are marked evacuated-X/Y/empty.
-//  * nevacuate then advances past evacuated buckets, at most 1024 per step (Go's
-//    bound). When it reaches 2^oldB the old array is released. As it advances, the
-//    pages of the old array below nevacuate are returned to the OS, at most 128 KiB
-//    per write (AllocMode::kFresh; kSystem / kNaive: calloc / memset on
-//    allocation, one free at the end).
-// Where a key is during growth: in old bucket h & oldmask if that bucket is not
-// evacuated, else in new bucket h & mask. Reads look there; writes first evacuate
-// that old bucket, so they always act on the new array.
+// Invariants (check_invariants): go_growth's; chains keep the chain invariants;
+// size() == reachable live slots == live payload cells, every reachable id a
+// distinct live cell; the bucket slab's live cells are the overflow buckets linked
+// by both arrays; the slabs' own invariants. Space: reserved payload chunks <=
+// chunks holding a live entry + 1 (slab.h), so steady churn adds no chunks; index
+// arrays never shrink (as in Go); same-size grows reclaim overflow buckets.
 //
-// Invariants (check_invariants):
-//  * size() == live slots reachable (new array + unevacuated old buckets) ==
-//    live payload cells, and every reachable id is a distinct live payload cell;
-//  * a live slot's fingerprint is tophash(hash(key)) and its key hashes to its
-//    chain in its array; kEmptyRest is followed only by kEmptyRest in a chain;
-//  * new-array chains hold no evacuation markers; an old bucket below nevacuate is
-//    evacuated (never read: its page may be unmapped); an evacuated old bucket has
-//    no overflow; an unevacuated old bucket's destination chains (X, and Y when
-//    doubling) are still empty, because a write evacuates before writing there;
-//  * each array's overflow_in_use equals the overflow buckets linked into its
-//    chains, and their sum equals the bucket slab's live cells;
-//  * the slabs' own invariants (slab.h): bounded reserve, consistent free lists.
-//
-// Slab space after heavy erasure: an erased entry's cell is destroyed at once and
-// reused by later inserts (lowest chunk first); a chunk whose last entry is erased
-// is unmapped, except one spare. So reserved payload chunks <= chunks holding a
-// live entry + 1, and steady-state churn adds no chunks. A chunk that keeps even one
-// live entry stays (entries never move). Index arrays never shrink (as in Go);
-// same-size grows reclaim overflow buckets. clear() and the destructor return all
-// memory: slabs, arrays, bookkeeping.
-//
-// Deliberate differences from Go: payload out of line (the point); overflow
-// buckets from a shared slab instead of per-array preallocation + malloc; overflow
-// count exact; no per-map hash seed change (the run's seeded hash is used as is);
-// no concurrent-write detection, no GC; an erase whose migration step cannot
-// allocate skips that step (the next write retries it) instead of failing.
-//
-// Counters. ResizeCounters: grows_started, migrations_completed, old_arrays_freed,
-// entries_moved (index slots relocated by evacuation), payload_bytes_moved (0: no
-// code path of growth copies a key or value), index_bytes_moved (5 per relocated
-// slot: 1 fingerprint byte + 4 id bytes). Map-specific, via for_each_counter:
-//   doubling_grows / same_size_grows   grows started of each kind
-//   buckets_evacuated                   old buckets evacuated (<= 2 per write)
-//   log2_buckets                        B of the current (new) array
-//   overflow_in_use                     overflow buckets linked into chains (both arrays)
-//   slab_bytes_reserved / slab_bytes_in_use   payload chunk memory held / live cells
-//   slab_chunks_reserved                payload chunks currently mapped
-//   overflow_bytes_reserved             bucket-slab chunk memory held
-//   index_array_bytes                   head-bucket arrays (old + new) still mapped
+// Deliberate differences from Go: the payload out of line (the point); overflow
+// buckets from a shared slab; the run's seeded hash as is (no per-map hash0); an
+// erase whose growWork cannot allocate skips it (the next write retries) instead
+// of failing; the rest as go_growth.h.
 #pragma once
 
 #include <bit>
@@ -112,6 +51,7 @@
 #include <vector>
 
 #include "maps/bucket_layout.h"
+#include "maps/go_growth.h"
 #include "maps/map_api.h"
 #include "maps/memory.h"
 #include "maps/slab.h"
@@ -124,28 +64,29 @@ using buckets::kEmptyRest;
 using buckets::kEvacuatedEmpty;
 using buckets::kEvacuatedX;
 using buckets::kEvacuatedY;
-using buckets::kMinTopHash;
 using buckets::kSlots;
-using buckets::is_empty;
 using buckets::is_live;
 
 struct alignas(ZeroedArray::kCacheLine) IndexBucket {
-  std::uint8_t fp[kSlots];      // fingerprint (tophash) of a live slot, or a marker
-  std::uint32_t entry[kSlots];  // payload slab id of the slot's entry (live slots)
-  std::uint32_t overflow;       // 1 + bucket-slab id of the next bucket; 0 ends the chain
-  // Go's evacuated(b): an evacuated head bucket's first slot holds a marker.
-  bool evacuated() const { return fp[0] > kEmptyOne && fp[0] < kMinTopHash; }
+  std::uint8_t tophash[kSlots];  // Go's tophash of a live slot's key, or a marker
+  std::uint32_t entry[kSlots];   // payload slab id of the slot's entry (live slots)
+  std::uint32_t overflow;        // 1 + bucket-slab id of the next bucket; 0 ends the chain
 };
 static_assert(sizeof(IndexBucket) == ZeroedArray::kCacheLine && std::is_trivially_copyable_v<IndexBucket>);
 
 using BucketSlab = ChunkedSlab<IndexBucket>;
 
-inline IndexBucket* next(const BucketSlab& slab, const IndexBucket* b) {
-  return b->overflow != 0 ? slab.at(b->overflow - 1) : nullptr;
-}
+// The chain accessor (bucket_layout.h): overflow links are ids in the bucket slab.
+struct SlabChain {
+  const BucketSlab* slab;
+  template <class B>
+  B* next(B* b) const {
+    return b->overflow != 0 ? slab->at(b->overflow - 1) : nullptr;
+  }
+};
 
-// 2^B head buckets (fresh zero pages) and the count of overflow buckets linked
-// into its chains (Go's noverflow, exact).
+// 2^B head buckets and the count of overflow buckets linked into its chains
+// (Go's noverflow, exact).
 class IndexArray {
  public:
   IndexArray() = default;
@@ -154,7 +95,7 @@ class IndexArray {
   IndexArray(IndexArray&& o) noexcept { *this = std::move(o); }
   IndexArray& operator=(IndexArray&& o) noexcept {
     log2_buckets_ = o.log2_buckets_;
-    overflow_in_use = std::exchange(o.overflow_in_use, 0);
+    overflow_in_use_ = std::exchange(o.overflow_in_use_, 0);
     storage_ = std::move(o.storage_);
     return *this;
   }
@@ -165,13 +106,14 @@ class IndexArray {
   std::size_t mask() const { return bucket_count() - 1; }
   IndexBucket* bucket(std::size_t i) const { return static_cast<IndexBucket*>(storage_.data()) + i; }
   std::size_t mapped_bytes() const { return storage_ ? storage_.size_bytes() - storage_.released_bytes() : 0; }
-  // Unmaps whole pages below bucket i (at most max_bytes per call).
-  void release_below(std::size_t i, std::size_t max_bytes) { storage_.release_prefix(i * sizeof(IndexBucket), max_bytes); }
-
-  std::size_t overflow_in_use = 0;
+  ZeroedArray& storage() { return storage_; }
+  const ZeroedArray& storage() const { return storage_; }
+  std::size_t overflow_in_use() const { return overflow_in_use_; }
+  void count_overflow(std::ptrdiff_t linked) { overflow_in_use_ += linked; }
 
  private:
   std::uint8_t log2_buckets_ = 0;
+  std::size_t overflow_in_use_ = 0;
   ZeroedArray storage_;
 };
 
@@ -188,31 +130,31 @@ struct IndexProbe {
   IndexBucket* tail = nullptr;  // last bucket visited
 };
 
-// Slots of `b` whose byte equals `byte`: bit 8i+7 is set iff b->fp[i] == byte
+// Slots of `b` whose byte equals `byte`: bit 8i+7 is set iff b->tophash[i] == byte
 // (exact: no false positives, unlike the cheaper haszero trick). One 8-byte
 // load and a few ALU operations instead of a loop of 8 compare-and-branch steps.
 inline std::uint64_t slots_equal(const IndexBucket* b, std::uint8_t byte) {
   constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
   std::uint64_t word;
-  std::memcpy(&word, b->fp, sizeof(word));
+  std::memcpy(&word, b->tophash, sizeof(word));
   const std::uint64_t x = word ^ (0x0101010101010101ull * byte);  // zero byte where equal
   return ~(((x & kLow7) + kLow7) | x | kLow7);
 }
 inline unsigned first_slot(std::uint64_t slots) { return static_cast<unsigned>(std::countr_zero(slots)) / 8; }
 
-// THE probe loop. Matches all 8 fingerprints of a bucket at once (slots_equal);
-// calls key_matches(id) (the only slab access) per fingerprint match, in slot
+// THE probe loop. Matches all 8 tophash bytes of a bucket at once (slots_equal);
+// calls key_matches(id) (the only slab access) per tophash match, in slot
 // order. A bucket holding a kEmptyRest slot ends the chain: no live slot follows
-// one (Go's emptyRest; check_chain enforces it), so no match hides behind it.
+// one (check_chain enforces it), so no match hides behind it.
 // With kTrackFree, remembers the chain's first empty slot.
 template <bool kTrackFree, class KeyMatches>
-REHASHLAB_ALWAYS_INLINE IndexProbe probe_chain(const BucketSlab& slab, IndexBucket* head, std::uint8_t fp,
+REHASHLAB_ALWAYS_INLINE IndexProbe probe_chain(const BucketSlab& slab, IndexBucket* head, std::uint8_t top,
                                                KeyMatches&& key_matches) {
   static_assert(kEmptyRest == 0 && kEmptyOne == 1, "slots_equal(b, kEmptyOne) | rest finds empties");
   IndexProbe p;
-  for (IndexBucket* b = head; b != nullptr; b = next(slab, b)) {
+  for (IndexBucket* b = head; b != nullptr; b = SlabChain{&slab}.next(b)) {
     p.tail = b;
-    for (std::uint64_t m = slots_equal(b, fp); m != 0; m &= m - 1) {
+    for (std::uint64_t m = slots_equal(b, top); m != 0; m &= m - 1) {
       const unsigned i = first_slot(m);
       if (key_matches(b->entry[i])) {
         p.found = {b, i};
@@ -237,12 +179,12 @@ class ChainWriter {
       : slab_(&slab), array_(&array), bucket_(bucket), index_(index) {}
 
   // Throws std::bad_alloc (overflow bucket) with nothing written.
-  void put(std::uint8_t fp, std::uint32_t id) {
+  void put(std::uint8_t top, std::uint32_t id) {
     if (index_ == kSlots) {
-      bucket_ = bucket_->overflow != 0 ? next(*slab_, bucket_) : link_overflow(bucket_);
+      bucket_ = bucket_->overflow != 0 ? SlabChain{slab_}.next(bucket_) : link_overflow(bucket_);
       index_ = 0;
     }
-    bucket_->fp[index_] = fp;
+    bucket_->tophash[index_] = top;
     bucket_->entry[index_] = id;
     ++index_;
   }
@@ -253,7 +195,7 @@ class ChainWriter {
     IndexBucket* b = slab_->at(id);
     std::memset(static_cast<void*>(b), 0, sizeof(IndexBucket));
     tail->overflow = id + 1;
-    ++array_->overflow_in_use;
+    array_->count_overflow(+1);
     return b;
   }
 
@@ -268,7 +210,7 @@ inline void free_overflow(BucketSlab& slab, IndexArray& array, IndexBucket* head
   for (std::uint32_t link = std::exchange(head->overflow, 0); link != 0;) {
     const std::uint32_t next_link = slab.at(link - 1)->overflow;
     slab.free(link - 1);
-    --array.overflow_in_use;
+    array.count_overflow(-1);
     link = next_link;
   }
 }
@@ -276,7 +218,7 @@ inline void free_overflow(BucketSlab& slab, IndexArray& array, IndexBucket* head
 // THE mover (Go's evacuate): sends every live slot of old chain `head` (bucket
 // `index` of an array of 2^old_log2) to `dst`, X or Y by the hash bit the doubling
 // adds (X only at the same size), then marks the old head evacuated and frees the
-// old overflow buckets. Only {fingerprint, id} move; hash_of(id) reads the key.
+// old overflow buckets. Only {tophash, id} move; hash_of(id) reads the key.
 // Destination chains are empty (a new bucket is written only after its old bucket
 // was evacuated). Throws std::bad_alloc with the old chain intact and X/Y empty
 // again. Returns the number of slots relocated.
@@ -292,9 +234,9 @@ std::size_t relocate_chain(BucketSlab& slab, IndexArray& src, std::size_t index,
   std::uint8_t head_marks[kSlots];
   std::size_t moved = 0;
   try {
-    for (IndexBucket* b = head; b != nullptr; b = next(slab, b)) {
+    for (IndexBucket* b = head; b != nullptr; b = SlabChain{&slab}.next(b)) {
       for (unsigned i = 0; i < kSlots; ++i) {
-        const std::uint8_t t = b->fp[i];
+        const std::uint8_t t = b->tophash[i];
         std::uint8_t mark = kEvacuatedEmpty;
         if (is_live(t)) {
           const bool to_y = doubling && (hash_of(b->entry[i]) & newbit);
@@ -314,66 +256,8 @@ std::size_t relocate_chain(BucketSlab& slab, IndexArray& src, std::size_t index,
     throw;
   }
   free_overflow(slab, src, head);
-  std::memcpy(head->fp, head_marks, kSlots);
+  std::memcpy(head->tophash, head_marks, kSlots);
   return moved;
-}
-
-// Go's mapdelete tombstone logic on an index chain: marks the slot kEmptyOne and,
-// when nothing live follows, turns the trailing kEmptyOne run into kEmptyRest.
-inline void erase_slot(const BucketSlab& slab, IndexBucket* head, SlotRef slot) {
-  IndexBucket* b = slot.bucket;
-  unsigned i = slot.index;
-  b->fp[i] = kEmptyOne;
-  const bool last_live = (i == kSlots - 1) ? (b->overflow == 0 || next(slab, b)->fp[0] == kEmptyRest)
-                                           : b->fp[i + 1] == kEmptyRest;
-  if (!last_live) return;
-  for (;;) {
-    b->fp[i] = kEmptyRest;
-    if (i == 0) {
-      if (b == head) return;
-      const IndexBucket* c = b;
-      for (b = head; next(slab, b) != c; b = next(slab, b)) {
-      }
-      i = kSlots - 1;
-    } else {
-      --i;
-    }
-    if (b->fp[i] != kEmptyOne) return;
-  }
-}
-
-// Calls f(id) for every live slot of the chain at `head`.
-template <class F>
-void for_each_in_chain(const BucketSlab& slab, const IndexBucket* head, F&& f) {
-  for (const IndexBucket* b = head; b != nullptr; b = next(slab, b)) {
-    for (unsigned i = 0; i < kSlots; ++i) {
-      if (is_live(b->fp[i])) f(b->entry[i]);
-    }
-  }
-}
-
-// Per-chain invariants of a current (not evacuated) chain; returns overflow count.
-// hash_of(id) hashes the entry's key; f(id) is called for each live slot.
-template <class HashOf, class F>
-std::size_t check_chain(const BucketSlab& slab, const IndexBucket* head, std::size_t bucket_index,
-                        std::size_t mask, HashOf&& hash_of, F&& f) {
-  std::size_t overflow = 0;
-  bool rest = false;
-  for (const IndexBucket* b = head; b != nullptr; b = next(slab, b)) {
-    if (b != head) ++overflow;
-    for (unsigned i = 0; i < kSlots; ++i) {
-      const std::uint8_t t = b->fp[i];
-      require_invariant(t <= kEmptyOne || t >= kMinTopHash, "evacuation marker in a current bucket");
-      if (rest) require_invariant(t == kEmptyRest, "slot after kEmptyRest is not kEmptyRest");
-      if (t == kEmptyRest) rest = true;
-      if (!is_live(t)) continue;
-      f(b->entry[i]);
-      const std::uint64_t h = hash_of(b->entry[i]);
-      require_invariant((h & mask) == bucket_index, "entry in the wrong chain");
-      require_invariant(buckets::tophash_of(h) == t, "fingerprint does not match key");
-    }
-  }
-  return overflow;
 }
 
 }  // namespace slab_index
@@ -387,6 +271,7 @@ class OverflowSlabMap {
   };
   using IndexBucket = slab_index::IndexBucket;
   using IndexArray = slab_index::IndexArray;
+  static constexpr go_growth::Release kRelease{.batch_bytes = 0, .per_write_bytes = 128 << 10, .retire = false};
 
  public:
   using key_type = K;
@@ -394,41 +279,35 @@ class OverflowSlabMap {
   using hasher = Hash;
   static constexpr std::string_view kName = "overflow_slab";
   static constexpr bool kInHouse = true;
-  // Go's advanceEvacuationMark scans at most this many evacuated buckets per step.
-  static constexpr std::size_t kAdvanceBound = 1024;
-  // Old-array pages returned per write; more than one step can pass over
-  // ((kAdvanceBound + 2) * 64 bytes), so the release keeps up with nevacuate.
-  static constexpr std::size_t kReleaseBudget = 128 * 1024;
 
-  OverflowSlabMap(const Hash& hash, MemoryCounter& mem, AllocMode fill = AllocMode::kFresh)
-      : hash_(hash), mem_(&mem), fill_(fill), payload_(mem), overflow_(mem) {}
+  OverflowSlabMap(const Hash& hash, MemoryCounter& mem, AllocMode mode = AllocMode::kFresh)
+      : hash_(hash), payload_(mem), overflow_(mem), growth_(mem, mode) {}
   OverflowSlabMap(const OverflowSlabMap&) = delete;
   OverflowSlabMap& operator=(const OverflowSlabMap&) = delete;
   ~OverflowSlabMap() { destroy_entries(); }
 
   bool insert_or_assign(const K& key, const V& value) {
+    growth_.begin_write();
     const std::uint64_t h = hash_(key);
-    const std::uint8_t fp = buckets::tophash_of(h);
-    if (!new_) new_ = IndexArray(*mem_, 0, fill_);
+    const std::uint8_t top = buckets::tophash_of(h);
+    growth_.ensure_array();
+    Layout layout{this};
     for (;;) {
-      if (growing()) grow_work(h & new_.mask());
-      IndexBucket* head = new_.bucket(h & new_.mask());
-      const auto probe = slab_index::probe_chain<true>(overflow_, head, fp, key_is(key));
+      IndexArray& array = growth_.current();
+      growth_.grow_work(layout, h & array.mask());
+      IndexBucket* head = array.bucket(h & array.mask());
+      const auto probe = slab_index::probe_chain<true>(overflow_, head, top, key_is(key));
       if (probe.found) {
         payload_.at(probe.found.id())->value = value;
         return false;
       }
-      if (!growing() && (buckets::over_load_factor(count_ + 1, new_.log2_buckets()) ||
-                         buckets::too_many_overflow_buckets(new_.overflow_in_use, new_.log2_buckets()))) {
-        start_grow();
-        continue;  // Go: "goto again" -- the key's chain is in the new array now
-      }
+      if (growth_.grow_if_needed(layout, count_)) continue;  // Go: "goto again"
       const std::uint32_t id = payload_.emplace(key, value);
       try {
         auto writer = probe.first_free
-                          ? slab_index::ChainWriter(overflow_, new_, probe.first_free.bucket, probe.first_free.index)
-                          : slab_index::ChainWriter(overflow_, new_, probe.tail, buckets::kSlots);
-        writer.put(fp, id);
+                          ? slab_index::ChainWriter(overflow_, array, probe.first_free.bucket, probe.first_free.index)
+                          : slab_index::ChainWriter(overflow_, array, probe.tail, buckets::kSlots);
+        writer.put(top, id);
       } catch (...) {
         payload_.destroy(id);
         throw;
@@ -441,26 +320,27 @@ class OverflowSlabMap {
   const V* find(const K& key) {
     if (count_ == 0) return nullptr;
     const std::uint64_t h = hash_(key);
-    const auto probe = slab_index::probe_chain<false>(overflow_, chain_of(h), buckets::tophash_of(h), key_is(key));
+    const auto probe =
+        slab_index::probe_chain<false>(overflow_, growth_.chain_of(h), buckets::tophash_of(h), key_is(key));
     return probe.found ? &payload_.at(probe.found.id())->value : nullptr;
   }
 
   bool erase(const K& key) {
+    growth_.begin_write();
     if (count_ == 0) return false;
     const std::uint64_t h = hash_(key);
-    if (growing()) {
-      try {
-        grow_work(h & new_.mask());
-      } catch (const std::bad_alloc&) {
-        // The migration step could not allocate; skip it (the next write retries)
-        // and erase the key where it is now.
-      }
+    try {
+      Layout layout{this};
+      growth_.grow_work(layout, h & growth_.current().mask());
+    } catch (const std::bad_alloc&) {
+      // The migration step could not allocate; skip it (the next write retries)
+      // and erase the key where it is now.
     }
-    IndexBucket* head = chain_of(h);
+    IndexBucket* head = growth_.chain_of(h);
     const auto probe = slab_index::probe_chain<false>(overflow_, head, buckets::tophash_of(h), key_is(key));
     if (!probe.found) return false;
     const std::uint32_t id = probe.found.id();
-    slab_index::erase_slot(overflow_, head, probe.found);
+    buckets::erase_slot(chain(), head, probe.found.bucket, probe.found.index);
     payload_.destroy(id);
     --count_;
     return true;
@@ -470,17 +350,11 @@ class OverflowSlabMap {
 
   void clear() {
     destroy_entries();
-    if (growing()) {  // the old array goes away with everything else
-      ++counters_.migrations_completed;
-      ++counters_.old_arrays_freed;
-    }
-    old_ = IndexArray();
-    new_ = IndexArray();
+    growth_.drop_old();
+    growth_.current() = IndexArray();
     payload_.release_all();
     overflow_.release_all();
     count_ = 0;
-    nevacuate_ = 0;
-    counters_.migrating = false;
   }
 
   template <class F>
@@ -491,159 +365,84 @@ class OverflowSlabMap {
     });
   }
 
-  ResizeCounters resize_counters() const { return counters_; }
+  ResizeCounters resize_counters() const { return growth_.resize_counters(); }
 
+  // go_growth's counters, then the slabs'.
   template <class F>
   void for_each_counter(F&& f) const {
-    f("doubling_grows", doubling_grows_);
-    f("same_size_grows", counters_.grows_started - doubling_grows_);
-    f("buckets_evacuated", buckets_evacuated_);
-    f("log2_buckets", new_ ? new_.log2_buckets() : 0);
-    f("overflow_in_use", overflow_.live());
-    f("slab_bytes_reserved", payload_.reserved_bytes());
-    f("slab_bytes_in_use", payload_.in_use_bytes());
-    f("slab_chunks_reserved", payload_.chunks_reserved());
-    f("overflow_bytes_reserved", overflow_.reserved_bytes());
-    f("index_array_bytes", old_.mapped_bytes() + new_.mapped_bytes());
+    growth_.for_each_counter(f);
+    f("overflow_in_use", overflow_.live());  // overflow buckets linked into both arrays
+    f("slab_bytes_reserved", payload_.reserved_bytes());  // payload chunk memory held
+    f("slab_bytes_in_use", payload_.in_use_bytes());      // of which live cells
+    f("slab_chunks_reserved", payload_.chunks_reserved());  // payload chunks mapped
+    f("overflow_bytes_reserved", overflow_.reserved_bytes());  // bucket-slab chunk memory held
+    f("index_array_bytes", growth_.old_bytes_held() + growth_.current().mapped_bytes());  // head arrays mapped
   }
 
   void maintenance(std::chrono::nanoseconds) {}  // Go has no idle-time work
 
   void check_invariants() const {
-    require_invariant(counters_.migrating == growing(), "migrating flag differs from old-array presence");
-    require_invariant(counters_.payload_bytes_moved == 0, "growth copied payload");
-    if (!new_) {
-      require_invariant(count_ == 0 && !old_ && payload_.live() == 0 && overflow_.live() == 0,
+    require_invariant(resize_counters().payload_bytes_moved == 0, "growth copied payload");
+    const IndexArray& array = growth_.current();
+    if (!array) {
+      require_invariant(count_ == 0 && !growth_.old() && payload_.live() == 0 && overflow_.live() == 0,
                         "entries or buckets without an index array");
-      payload_.check_invariants();
-      overflow_.check_invariants();
-      return;
-    }
-    const std::vector<bool> live_ids = payload_.live_cells();
-    std::vector<bool> seen(live_ids.size(), false);
-    std::size_t reachable = 0;
-    auto visit = [&](std::uint32_t id) {
-      require_invariant(id < live_ids.size() && live_ids[id], "slot points at a free payload cell");
-      require_invariant(!seen[id], "two slots point at one payload cell");
-      seen[id] = true;
-      ++reachable;
-    };
-    auto hash_of = [&](std::uint32_t id) { return hash_(payload_.at(id)->key); };
-    std::size_t new_overflow = 0;
-    for (std::size_t i = 0; i < new_.bucket_count(); ++i) {
-      new_overflow += slab_index::check_chain(overflow_, new_.bucket(i), i, new_.mask(), hash_of, visit);
-    }
-    require_invariant(new_overflow == new_.overflow_in_use, "new array overflow_in_use differs from its chains");
-    std::size_t old_overflow = 0;
-    if (growing()) {
-      const bool doubling = new_.log2_buckets() > old_.log2_buckets();
-      require_invariant(nevacuate_ < old_.bucket_count(), "growing with nevacuate past the old array");
-      for (std::size_t i = nevacuate_; i < old_.bucket_count(); ++i) {
-        const IndexBucket* b = old_.bucket(i);
-        if (b->evacuated()) {
-          require_invariant(b->overflow == 0, "evacuated old bucket keeps overflow buckets");
-          continue;
-        }
-        old_overflow += slab_index::check_chain(overflow_, b, i, old_.mask(), hash_of, visit);
-        for (std::size_t d : {i, i + old_.bucket_count()}) {
-          if (d == i + old_.bucket_count() && !doubling) continue;
-          const IndexBucket* dst = new_.bucket(d);
-          require_invariant(dst->overflow == 0 && dst->fp[0] == buckets::kEmptyRest,
-                            "new bucket written before its old bucket was evacuated");
-        }
-      }
-      require_invariant(old_overflow == old_.overflow_in_use, "old array overflow_in_use differs from its chains");
     } else {
-      require_invariant(old_.overflow_in_use == 0 && nevacuate_ == 0, "stale old-array state");
+      const std::vector<bool> live_ids = payload_.live_cells();
+      std::vector<bool> seen(live_ids.size(), false);
+      std::size_t reachable = 0;
+      auto visit = [&](const IndexBucket* b, std::size_t i) {
+        const std::uint32_t id = b->entry[i];
+        require_invariant(id < live_ids.size() && live_ids[id], "slot points at a free payload cell");
+        require_invariant(!seen[id], "two slots point at one payload cell");
+        seen[id] = true;
+        ++reachable;
+      };
+      auto hash_of = [&](const IndexBucket* b, std::size_t i) { return hash_(payload_.at(b->entry[i])->key); };
+      growth_.check_invariants(chain(), [&](const IndexBucket* head, std::size_t i, std::size_t mask) {
+        return buckets::check_chain(chain(), head, i, mask, hash_of, visit);
+      });
+      buckets::check_array(chain(), array, hash_of, visit);
+      require_invariant(reachable == count_, "size() differs from reachable live slots");
+      require_invariant(payload_.live() == count_, "live payload cells differ from size()");
+      require_invariant(overflow_.live() == array.overflow_in_use() + growth_.old().overflow_in_use(),
+                        "bucket slab holds unlinked buckets");
     }
-    require_invariant(reachable == count_, "size() differs from reachable live slots");
-    require_invariant(payload_.live() == count_, "live payload cells differ from size()");
-    require_invariant(overflow_.live() == new_overflow + old_overflow, "bucket slab holds unlinked buckets");
     payload_.check_invariants();
     overflow_.check_invariants();
   }
 
   // For tests.
-  bool growing() const { return static_cast<bool>(old_); }
-  std::size_t nevacuate() const { return nevacuate_; }
-  std::uint64_t buckets_evacuated() const { return buckets_evacuated_; }
+  bool growing() const { return growth_.growing(); }
+  std::size_t nevacuate() const { return growth_.nevacuate(); }
   std::size_t slab_bytes_reserved() const { return payload_.reserved_bytes(); }
   std::size_t slab_chunks_reserved() const { return payload_.chunks_reserved(); }
   std::size_t overflow_in_use() const { return overflow_.live(); }
-  static constexpr std::size_t payload_chunk_bytes(std::size_t c) { return ChunkedSlab<Entry>::chunk_bytes(c); }
 
  private:
+  // The layout half of Go's evacuate, for go_growth: only {tophash, id} move.
+  struct Layout {
+    OverflowSlabMap* map;
+    static constexpr std::size_t kPayloadBytesPerEntry = 0;
+    static constexpr std::size_t kIndexBytesPerEntry = 1 + sizeof(std::uint32_t);  // tophash + id
+    std::size_t relocate(IndexArray& old, std::size_t i, IndexArray& dst) const {
+      return slab_index::relocate_chain(map->overflow_, old, i, dst,
+                                        [m = map](std::uint32_t id) { return m->hash_(m->payload_.at(id)->key); });
+    }
+    void debug_check() const { REHASHLAB_DEBUG_CHECK(*map); }
+  };
+
+  slab_index::SlabChain chain() const { return {&overflow_}; }
+
   auto key_is(const K& key) const {
     return [this, &key](std::uint32_t id) { return payload_.at(id)->key == key; };
   }
 
-  // The chain holding a key with hash h right now (see the header).
-  IndexBucket* chain_of(std::uint64_t h) const {
-    if (growing()) {
-      const std::size_t i = h & old_.mask();
-      if (!old_evacuated(i)) return old_.bucket(i);
-    }
-    return new_.bucket(h & new_.mask());
-  }
-  // Buckets below nevacuate are never read: their pages may be unmapped.
-  bool old_evacuated(std::size_t i) const { return i < nevacuate_ || old_.bucket(i)->evacuated(); }
-
-  void start_grow() {
-    const bool doubling = buckets::over_load_factor(count_ + 1, new_.log2_buckets());
-    IndexArray fresh(*mem_, static_cast<std::uint8_t>(new_.log2_buckets() + (doubling ? 1 : 0)), fill_);  // throws
-    old_ = std::move(new_);
-    new_ = std::move(fresh);
-    nevacuate_ = 0;
-    ++counters_.grows_started;
-    if (doubling) ++doubling_grows_;
-    counters_.migrating = true;
-    REHASHLAB_DEBUG_CHECK(*this);  // debug builds: at each grow start and end, not per op
-  }
-
-  // Go's growWork: the key's old bucket, then nevacuate; then returns old pages.
-  void grow_work(std::size_t new_bucket) {
-    evacuate(new_bucket & old_.mask());
-    if (growing()) evacuate(nevacuate_);
-    if (growing()) old_.release_below(nevacuate_, kReleaseBudget);
-  }
-
-  void evacuate(std::size_t i) {
-    if (!old_evacuated(i)) {
-      const std::size_t moved = slab_index::relocate_chain(
-          overflow_, old_, i, new_, [this](std::uint32_t id) { return hash_(payload_.at(id)->key); });
-      ++buckets_evacuated_;
-      counters_.entries_moved += moved;
-      counters_.index_bytes_moved += moved * (1 + sizeof(std::uint32_t));
-    }
-    if (i == nevacuate_) advance_evacuation_mark();
-  }
-
-  void advance_evacuation_mark() {
-    ++nevacuate_;
-    const std::size_t stop = nevacuate_ + kAdvanceBound;
-    while (nevacuate_ != stop && nevacuate_ != old_.bucket_count() && old_.bucket(nevacuate_)->evacuated()) {
-      ++nevacuate_;
-    }
-    if (nevacuate_ == old_.bucket_count()) {
-      old_ = IndexArray();  // unmaps what is left of it
-      nevacuate_ = 0;
-      ++counters_.migrations_completed;
-      ++counters_.old_arrays_freed;
-      counters_.migrating = false;
-      REHASHLAB_DEBUG_CHECK(*this);
-    }
-  }
-
   template <class F>
   void for_each_id(F&& f) const {
-    if (growing()) {
-      for (std::size_t i = nevacuate_; i < old_.bucket_count(); ++i) {
-        if (!old_.bucket(i)->evacuated()) slab_index::for_each_in_chain(overflow_, old_.bucket(i), f);
-      }
-    }
-    if (new_) {
-      for (std::size_t i = 0; i < new_.bucket_count(); ++i) slab_index::for_each_in_chain(overflow_, new_.bucket(i), f);
-    }
+    growth_.for_each_chain([&](const IndexBucket* head) {
+      buckets::for_each_live(chain(), head, [&](const IndexBucket* b, std::size_t i) { f(b->entry[i]); });
+    });
   }
 
   void destroy_entries() noexcept {
@@ -653,17 +452,10 @@ class OverflowSlabMap {
   }
 
   Hash hash_;
-  MemoryCounter* mem_;
-  AllocMode fill_;
-  ChunkedSlab<Entry> payload_;   // keys and values, written once
+  ChunkedSlab<Entry> payload_;       // keys and values, written once
   slab_index::BucketSlab overflow_;  // overflow index buckets of both arrays
-  IndexArray new_;               // current array; empty until the first insert
-  IndexArray old_;               // array being evacuated; empty when not growing
-  std::size_t nevacuate_ = 0;    // old buckets below this are evacuated
+  go_growth::Schedule<IndexArray, kRelease> growth_;
   std::size_t count_ = 0;
-  std::uint64_t doubling_grows_ = 0;
-  std::uint64_t buckets_evacuated_ = 0;
-  ResizeCounters counters_;
 };
 
 }  // namespace rehashlab

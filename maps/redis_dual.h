@@ -1,106 +1,59 @@
-// redis_dual: Redis's dict (src/dict.c, Redis 7.x) -- chained hashing with two
-// tables and incremental rehashing.
+// redis_dual: Redis 7.0.15's dict as the keyspace uses it (src/dict.c; the
+// command path of server.c, db.c, t_string.c): chained hashing, two tables,
+// incremental rehashing. Every rule below is 7.0.15's.
 //
-// Layout. Every entry is a separately allocated node {key, value, next} (Redis's
-// 24-byte dictEntry for u64 -> u64), from the MemoryCounter. A table is a
-// power-of-two array of node pointers (bucket heads), at least 4 buckets
-// (DICT_HT_INITIAL_SIZE). There are two tables, ht[0] and ht[1], and rehashidx:
-// -1 when not rehashing, else the next ht[0] bucket to move.
+// Layout. One node {key, value, next} (dictEntry) per entry; tables ht[0], ht[1]
+// of 2^k >= 4 node pointers (DICT_HT_INITIAL_SIZE); rehashidx: -1, or the next
+// ht[0] bucket to move. New nodes go to the head of their chain, in ht[1] while
+// rehashing; lookups try ht[0], then ht[1].
 //
-// Resizing (the version each rule follows is named on it). Source read: Redis's
-// src/dict.c as of a snapshot between 7.2 and 7.4 (force ratio 5, resize policy
-// enum, dictRehashMicroseconds); "7.2" below means that code, "7.0" the older
-// int dict_can_resize + dictRehashMilliseconds code, "7.4" the later changes.
-//  * Grow (7.2 _dictExpandIfNeeded; force ratio 5 up to 7.2, 4 from 7.4, here a
-//    constructor parameter defaulting to 4): when inserting a NEW key and not
-//    rehashing, if used >= size (load factor 1), start a rehash to the smallest
-//    power of two >= used + 1. Under ResizePolicy::kAvoid (Redis: a fork child
-//    exists) only when used / size > force ratio; under kForbid never.
-//  * Shrink (7.0/7.2 server.c htNeedsResize + dictResize, HASHTABLE_MIN_FILL 10):
-//    when size > 4 and used * 100 / size < 10, start a rehash to the smallest
-//    power of two >= max(used, 4); only under kEnable and when not rehashing.
-//    Redis 7.0/7.2 run this check for the keyspace from serverCron
-//    (databasesCron -> tryResizeHashTables); here it runs from maintenance(), the
-//    harness's cron-like idle hook, just before the active rehash (same order as
-//    databasesCron). With maintenance off, the map never shrinks, as a Redis
-//    whose cron never ran. (Redis 7.4 moved shrinking into dict.c, on delete,
-//    with a 1/8 fill rule; not modelled.)
-//  * Rehash step (7.2 dictRehash(d, n)): move every node of the next non-empty
-//    ht[0] bucket at rehashidx to ht[1], n buckets per call, visiting at most
-//    n * 10 empty buckets (empty_visits) so a call never scans unboundedly. Every
-//    find, insert and erase of a non-empty map performs one step (n = 1,
-//    _dictRehashStep) while rehashing, before doing its own work. Under kForbid no
-//    step runs; under kAvoid a step runs only if the larger table is at least
-//    force-ratio times the smaller (7.2 dictRehash).
-//  * Active rehash (dictRehashMicroseconds; dictRehashMilliseconds in 7.0, same loop):
-//    rehash_for(budget) calls rehash(100) until the budget is spent (checked after
-//    each batch of 100, so it may overrun by one batch). maintenance(budget) =
-//    shrink check + rehash_for(budget), what databasesCron does with
-//    activerehashing on ("1 ms every 100 ms").
-//  * Completion (7.2 dictRehash tail): as soon as ht[0] holds no entry, ht[0]'s
-//    array is freed, ht[1] becomes ht[0], and rehashidx = -1. A resize of a table
-//    with no entries completes at once (7.2 _dictExpand).
+// Resizing. Expand (_dictExpandIfNeeded, adding a new key, not rehashing): when
+// used >= size, to the smallest power of two >= used + 1; under ResizePolicy::
+// kAvoid only when used / size > 5 (dict_force_resize_ratio), under kForbid never.
+// Shrink (server.c tryResizeHashTables: htNeedsResize, HASHTABLE_MIN_FILL 10,
+// dictResize): when slots > 4 and used * 100 / slots < 10, to the smallest power
+// of two >= max(used, 4); kEnable only, not while rehashing. A step (dictRehash(d,
+// n)) moves the nodes of the next n non-empty ht[0] buckets, visiting at most 10n
+// empty ones (kForbid: none; kAvoid: only if one table is >= 5x the other); when
+// ht[0] is empty it frees ht[0] and ht[1] becomes ht[0], so even a resize of an
+// empty table completes only at a step.
 //
-// Where operations go mid-rehash: inserts go to the head of their ht[1] chain;
-// finds and erases look in ht[0] (unless the key's ht[0] bucket is below
-// rehashidx, hence already moved) and then in ht[1].
+// Steps per operation (StepModel). Each dict call steps once while rehashing
+// (_dictRehashStep in dictAddRaw, dictFind, dictGenericDelete; the last two not
+// on an empty dict). kServerCommand (default) models the commands:
+//   SET = insert_or_assign: lookupKeyWrite (dictFind), dbAdd (dictAddRaw) or
+//         dbOverwrite (dictFind), then setKey's removeExpire asserts dictFind: 3
+//         steps (1 for the SET that starts the rehash: only removeExpire's follows);
+//   GET = find: lookupKeyRead (dictFind), 1;   DEL = erase: dictUnlink, 1.
+// No key has a TTL, so getExpire never searches. kDictCall: insert_or_assign is
+// dictReplace (one dictAddRaw), 1 step.
 //
-// Invariants (check_invariants):
-//  * rehashidx == -1 iff ht[1] has no array; not rehashing => ht[1] is empty;
-//  * rehashing => 0 <= rehashidx <= ht[0].size, and every ht[0] bucket below
-//    rehashidx is empty (never read again: its pages may be released);
-//  * table sizes are 0 (no array, used 0) or powers of two >= 4;
-//  * every node sits in the chain hash & (size - 1) selects in its table; no key
-//    is in both tables; chains are acyclic;
-//  * ht[t].used equals the nodes in table t; size() = ht[0].used + ht[1].used.
-//  * resizes started = resizes completed + (1 if rehashing).
+// Active rehash. maintenance(budget) is one databasesCron for this dict: nothing
+// while a fork child exists (kAvoid; kForbid is the child, which runs no cron);
+// else the shrink check, then, while rehashing, dictRehashMilliseconds(d, ms),
+// ms = budget in whole milliseconds (Redis passes 1; the harness's default budget
+// is 1000 us; 0 is activerehashing no). It runs dictRehash(d, 100) until, after a
+// batch, timeInMilliseconds() - start > ms on the truncated clock: at least one
+// batch, and (ms, ms + 1] ms of clock time plus one batch, 1-2 ms for ms = 1.
 //
-// Memory. Bucket arrays are ZeroedArrays: by default fresh zero pages (an
-// anonymous mmap, no O(n) fill on the operation that starts a rehash), and ht[0]
-// is returned to the OS in chunks of kReleaseChunkBytes as rehashidx walks past
-// it (everything below rehashidx is empty, by the invariant above), so neither
-// allocating the new array nor freeing the old one is a spike on one operation.
-// AllocMode::kSystem (constructor switch) is Redis's behaviour: a zeroed
-// allocation from the platform allocator (Redis: zcalloc, jemalloc; here calloc,
-// which also hands large requests already-zeroed pages) and one free of the whole
-// old array at completion. AllocMode::kNaive memsets the new array instead. At completion what is left of ht[0] (the tail after the last
-// non-empty bucket: a few buckets for random hashes, more if erases emptied the
-// tail) is freed at once.
+// Invariants (check_invariants): rehashidx == -1 iff ht[1] has no array, and ht[1]
+// is then empty; rehashidx <= ht[0].size and ht[0] is empty below it; sizes are 0
+// or powers of two >= 4; a node is in the chain its hash selects, in one table
+// only, chains acyclic; used counts each table's nodes; resizes started =
+// completed + (1 while rehashing).
 //
-// Allocation failure (7.2 dictTryExpand): if the new array cannot be allocated,
-// the insert throws std::bad_alloc before changing anything; the map keeps every
-// entry (it may have done its rehash step first). try_expand() is dictTryExpand
-// itself: false on allocation failure. A failed shrink in maintenance() is
-// skipped and counted.
+// Memory. AllocMode::kSystem is Redis's behaviour: a zeroed allocation (zcalloc;
+// here calloc, large requests get already-zero pages) and one free of ht[0] at
+// completion. kFresh (default) is rehashlab's intervention: fresh zero pages, and
+// ht[0] returned in 64 KiB chunks as rehashidx passes them. kNaive memsets.
 //
-// Deliberate differences from Redis 7.2:
-//  * insert looks the key up before the expand check (Redis checks first), so an
-//    overwrite never allocates and cannot throw; growth happens on the next new key.
-//  * The resize policy and force ratio are per map (Redis: process globals).
-//  * No iterators, so no pauserehash; for_each does no rehash work.
-//  * find does the plain step of 7.2, not the "rehash the key's own bucket" of
-//    later dict.c. The shrink shortcut of later dict.c (an entry's new bucket is
-//    its old index & new mask, no rehashing of the key) is used: same result.
-//  * Hash: the run's seeded hash (maps/hash.h), not SipHash.
-//
-// Counters. resize_counters(): grows_started counts every resize begun (expand
-// and shrink, not the first table); migrations_completed / old_arrays_freed count
-// completions (clear() abandoning a rehash counts as one); entries_moved counts
-// nodes relinked; payload_bytes_moved stays 0, because rehashing relinks nodes and
-// never copies a key or value; index_bytes_moved counts pointer writes x 8: two
-// per node moved (its next, the new bucket head) and one per old bucket cleared.
-// for_each_counter():
-//  expands_started / shrinks_started  rehashes begun, by direction
-//  buckets_moved          non-empty ht[0] buckets moved to ht[1]
-//  empty_buckets_visited  empty ht[0] buckets skipped by rehash steps
-//  entries_moved          nodes relinked from ht[0] to ht[1]
-//  active_rehash_ns       wall time spent inside rehash_for (active rehash)
-//  active_rehash_buckets  buckets rehash_for reported (Redis's "rehashes", +100/batch)
-//  rehashing              1 while rehashidx != -1
-//  rehashidx              current rehashidx, 0 when not rehashing
-//  ht0_buckets / ht1_buckets / ht0_used / ht1_used   table sizes and fill
-//  old_bytes_released_early  bytes of ht[0] returned before completion
-//  resize_alloc_failures  resizes abandoned because the new array failed to allocate
+// Deliberate differences from Redis 7.0.15: kDictCall looks the key up before the
+// expand check (dictAddRaw checks first), so an overwrite never allocates;
+// policy and force ratio per map (Redis: globals); no dictExpandAllowed
+// (maxmemory); allocation failure throws std::bad_alloc with the map unchanged
+// (zcalloc aborts; try_expand is dictTryExpand); no iterators, so no pauserehash;
+// a shrink sends a node to idx & new_mask without rehashing it (same result); the
+// run's seeded hash instead of SipHash.
 #pragma once
 
 #include <algorithm>
@@ -118,11 +71,17 @@
 
 namespace rehashlab {
 
-// Redis's dict_can_resize (7.2 dictResizeEnable).
+// Redis's dict_can_resize (dictResizeEnable, set by server.c updateDictResizePolicy).
 enum class ResizePolicy : std::uint8_t {
-  kEnable,  // resize as needed
-  kAvoid,   // a fork is running: grow/rehash only past the force ratio, never shrink
-  kForbid,  // no resizing and no rehash steps at all
+  kEnable,  // no child process: resize as needed
+  kAvoid,   // a fork child exists: grow and step only past the force ratio, never shrink, no cron
+  kForbid,  // in the fork child: no resizing and no rehash steps at all
+};
+
+// What one operation of the map stands for (see the header).
+enum class StepModel : std::uint8_t {
+  kServerCommand,  // SET / GET / DEL: 3 / 1 / 1 rehash steps
+  kDictCall,       // dictReplace / dictFind / dictDelete: 1 step each
 };
 
 template <class K, class V, class Hash = SeededHash<K>>
@@ -148,48 +107,56 @@ class RedisDualMap {
   static constexpr std::string_view kName = "redis_dual";
   static constexpr bool kInHouse = true;
 
-  static constexpr std::size_t kInitialSize = 4;        // DICT_HT_INITIAL_SIZE
+  static constexpr std::size_t kInitialSize = 4;            // DICT_HT_INITIAL_SIZE
   static constexpr std::size_t kEmptyVisitsPerBucket = 10;  // dictRehash: empty_visits = n*10
-  static constexpr std::size_t kActiveBatch = 100;      // dictRehashMicroseconds: dictRehash(d,100)
-  static constexpr std::size_t kMinFillPercent = 10;    // HASHTABLE_MIN_FILL (7.0/7.2 server.h)
-  // ht[0]'s prefix is returned to the OS once this much of it is behind rehashidx:
-  // bounds the munmap work of one step and amortizes the syscall.
+  static constexpr std::size_t kActiveBatch = 100;          // dictRehashMilliseconds: dictRehash(d,100)
+  static constexpr std::size_t kMinFillPercent = 10;        // HASHTABLE_MIN_FILL (server.h)
+  static constexpr unsigned kForceResizeRatio = 5;          // dict_force_resize_ratio
+  // kFresh: ht[0]'s prefix goes back once this much of it is behind rehashidx.
   static constexpr std::size_t kReleaseChunkBytes = 64 * 1024;
 
-  RedisDualMap(const Hash& hash, MemoryCounter& mem, AllocMode fill = AllocMode::kFresh,
-               unsigned force_resize_ratio = 4)
-      : hash_(hash), mem_(&mem), fill_(fill), force_ratio_(force_resize_ratio) {}
+  RedisDualMap(const Hash& hash, MemoryCounter& mem, AllocMode mode = AllocMode::kFresh,
+               StepModel steps = StepModel::kServerCommand, unsigned force_resize_ratio = kForceResizeRatio)
+      : hash_(hash), mem_(&mem), mode_(mode), steps_(steps), force_ratio_(force_resize_ratio) {}
   RedisDualMap(const RedisDualMap&) = delete;
   RedisDualMap& operator=(const RedisDualMap&) = delete;
   ~RedisDualMap() { destroy_all(); }
 
+  // SET key value (kServerCommand) or dictReplace (kDictCall).
   bool insert_or_assign(const K& key, const V& value) {
-    if (rehashing()) rehash(1);
     const std::uint64_t h = hash_(key);
-    if (Node** link = find_link(h, key)) {
-      (*link)->value = value;
-      return false;
+    if (steps_ == StepModel::kDictCall) {
+      step();  // dictAddRaw
+      if (Node** link = find_link(h, key)) {
+        (*link)->value = value;
+        return false;
+      }
+      add(h, key, value);
+      return true;
     }
-    expand_if_needed();  // may throw std::bad_alloc: nothing changed yet
-    Node* node = new_node(key, value);
-    Table& t = ht_[rehashing() ? 1 : 0];
-    Node*& head = t.slots()[h & t.mask()];
-    node->next = head;
-    head = node;
-    ++t.used;
-    return true;
+    lookup_step();  // lookupKeyWrite: dictFind
+    const bool found = find_link(h, key) != nullptr;
+    if (found) {
+      lookup_step();  // dbOverwrite: dictFind
+      (*find_link(h, key))->value = value;
+    } else {
+      step();  // dbAdd: dictAddRaw
+      add(h, key, value);
+    }
+    lookup_step();  // removeExpire: dictFind(db->dict)
+    return !found;
   }
 
+  // GET key / dictFind.
   const V* find(const K& key) {
-    if (size() == 0) return nullptr;
-    if (rehashing()) rehash(1);
+    lookup_step();
     Node** link = find_link(hash_(key), key);
     return link ? &(*link)->value : nullptr;
   }
 
+  // DEL key / dictDelete: one dictGenericDelete either way.
   bool erase(const K& key) {
-    if (size() == 0) return false;
-    if (rehashing()) rehash(1);
+    lookup_step();
     int table = 0;
     Node** link = find_link(hash_(key), key, &table);
     if (link == nullptr) return false;
@@ -222,6 +189,12 @@ class RedisDualMap {
     }
   }
 
+  // grows_started counts every resize begun (expand and shrink, not the first
+  // table); migrations_completed / old_arrays_freed count completions (clear()
+  // abandoning a rehash counts as one); entries_moved counts nodes relinked;
+  // payload_bytes_moved stays 0 (nodes are relinked, never copied);
+  // index_bytes_moved counts pointer writes x 8: a node's next and its new bucket
+  // head per node moved, and the old bucket cleared.
   ResizeCounters resize_counters() const {
     ResizeCounters out = counters_;
     out.migrating = rehashing();
@@ -230,27 +203,30 @@ class RedisDualMap {
 
   template <class F>
   void for_each_counter(F&& f) const {
-    f("expands_started", expands_started_);
-    f("shrinks_started", counters_.grows_started - expands_started_);
-    f("buckets_moved", buckets_moved_);
-    f("empty_buckets_visited", empty_buckets_visited_);
-    f("entries_moved", counters_.entries_moved);
-    f("active_rehash_ns", active_rehash_ns_);
-    f("active_rehash_buckets", active_rehash_buckets_);
+    f("expands_started", expands_started_);                            // rehashes begun to a larger table
+    f("shrinks_started", counters_.grows_started - expands_started_);  // ... to a smaller one
+    f("buckets_moved", buckets_moved_);                  // non-empty ht[0] buckets moved
+    f("empty_buckets_visited", empty_buckets_visited_);  // empty ht[0] buckets stepped over
+    f("rehash_steps", rehash_steps_);                    // _dictRehashStep calls by operations
+    f("active_rehash_ns", active_rehash_ns_);            // wall time in dictRehashMilliseconds
+    f("active_rehash_buckets", active_rehash_buckets_);  // its "rehashes": +100 per batch that left work
     f("rehashing", rehashing() ? 1 : 0);
     f("rehashidx", rehashing() ? static_cast<std::uint64_t>(rehashidx_) : 0);
     f("ht0_buckets", ht_[0].size);
     f("ht1_buckets", ht_[1].size);
     f("ht0_used", ht_[0].used);
     f("ht1_used", ht_[1].used);
-    f("old_bytes_released_early", old_bytes_released_early_);
-    f("resize_alloc_failures", resize_alloc_failures_);
+    f("old_bytes_released_early", old_bytes_released_early_);  // kFresh: ht[0] returned before completion
+    f("resize_alloc_failures", resize_alloc_failures_);        // resizes whose new array failed to allocate
   }
 
-  // databasesCron for one dict: tryResizeHashTables, then incrementallyRehash.
+  // One databasesCron for this dict: tryResizeHashTables, then incrementallyRehash.
   void maintenance(std::chrono::nanoseconds budget) {
+    if (policy_ != ResizePolicy::kEnable) return;  // hasActiveChildProcess(): the cron skips both
     shrink_if_needed();
-    rehash_for(budget);
+    if (budget.count() > 0 && rehashing()) {
+      rehash_milliseconds(static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(budget).count()));
+    }
   }
 
   void check_invariants() const {
@@ -302,18 +278,16 @@ class RedisDualMap {
   bool rehash(std::size_t n) {
     if (!rehashing() || !policy_permits(size_ratio_at_least_force())) return false;
     std::size_t empty_visits = n * kEmptyVisitsPerBucket;
-    bool more = true;
-    while (n-- > 0 && ht_[0].used != 0 && more) {
+    while (n-- > 0 && ht_[0].used != 0) {
       Node** old_slots = ht_[0].slots();
       while (old_slots[rehashidx_] == nullptr) {
         ++rehashidx_;
         ++empty_buckets_visited_;
         if (--empty_visits == 0) {
-          more = false;
-          break;
+          release_behind_rehashidx();
+          return true;
         }
       }
-      if (!more) break;
       move_bucket(static_cast<std::size_t>(rehashidx_));
       ++rehashidx_;
     }
@@ -321,19 +295,23 @@ class RedisDualMap {
     return !finish_if_drained();
   }
 
-  // dictRehashMicroseconds: batches of 100 buckets until `budget` is spent.
-  // Returns the buckets reported (Redis's count: +100 per batch that left work).
-  // A budget <= 0 does nothing (Redis would still run one batch).
-  std::uint64_t rehash_for(std::chrono::nanoseconds budget) {
-    if (!rehashing() || budget.count() <= 0) return 0;
-    const auto start = std::chrono::steady_clock::now();
+  // dictRehashMilliseconds(d, ms): batches of 100 buckets until the truncated
+  // millisecond clock has advanced by more than ms (header). Returns Redis's
+  // "rehashes": +100 per batch that left work. now_ms (tests) replaces
+  // timeInMilliseconds.
+  std::uint64_t rehash_milliseconds(int ms) { return rehash_milliseconds(ms, time_in_milliseconds); }
+  template <class NowMs>
+  std::uint64_t rehash_milliseconds(int ms, NowMs&& now_ms) {
+    if (!rehashing()) return 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const long long start = now_ms();
     std::uint64_t rehashes = 0;
     while (rehash(kActiveBatch)) {
       rehashes += kActiveBatch;
-      if (std::chrono::steady_clock::now() - start >= budget) break;
+      if (now_ms() - start > ms) break;
     }
-    const auto spent = std::chrono::steady_clock::now() - start;
-    active_rehash_ns_ += static_cast<std::uint64_t>(std::chrono::nanoseconds(spent).count());
+    active_rehash_ns_ += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
     active_rehash_buckets_ += rehashes;
     return rehashes;
   }
@@ -358,14 +336,45 @@ class RedisDualMap {
   std::size_t table_used(int table) const { return ht_[table].used; }
   std::uint64_t buckets_moved() const { return buckets_moved_; }
   std::uint64_t empty_buckets_visited() const { return empty_buckets_visited_; }
-  AllocMode alloc_mode() const { return fill_; }
+  AllocMode alloc_mode() const { return mode_; }
+  StepModel step_model() const { return steps_; }
   static constexpr std::size_t node_bytes() { return sizeof(Node); }
 
  private:
-  // THE resize guard, which Redis 7.2 writes out in _dictExpandIfNeeded,
-  // dictResize and dictRehash. `past_force_ratio`: the imbalance at the caller
-  // exceeds dict_force_resize_ratio -- the only thing that lets a resize (or a
-  // rehash step) proceed while resizing is avoided.
+  // timeInMilliseconds: gettimeofday in whole milliseconds (the same clock).
+  static long long time_in_milliseconds() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // _dictRehashStep, as dictAddRaw calls it.
+  void step() {
+    if (!rehashing()) return;
+    ++rehash_steps_;
+    rehash(1);
+  }
+  // _dictRehashStep, as dictFind and dictGenericDelete call it (not on an empty dict).
+  void lookup_step() {
+    if (size() != 0) step();
+  }
+
+  // The rest of dictAddRaw for an absent key: _dictExpandIfNeeded (may throw
+  // std::bad_alloc: nothing changed yet), then the node at the head of its chain.
+  void add(std::uint64_t h, const K& key, const V& value) {
+    expand_if_needed();
+    Node* node = new_node(key, value);
+    Table& t = ht_[rehashing() ? 1 : 0];
+    Node*& head = t.slots()[h & t.mask()];
+    node->next = head;
+    head = node;
+    ++t.used;
+  }
+
+  // THE resize guard, which Redis writes out in _dictExpandIfNeeded, dictResize
+  // and dictRehash. `past_force_ratio`: the imbalance at the caller exceeds
+  // dict_force_resize_ratio, the only thing that lets a resize (or a rehash
+  // step) proceed under kAvoid.
   bool policy_permits(bool past_force_ratio) const {
     return policy_ == ResizePolicy::kEnable || (policy_ == ResizePolicy::kAvoid && past_force_ratio);
   }
@@ -377,7 +386,7 @@ class RedisDualMap {
     return big / small >= force_ratio_;
   }
 
-  // _dictExpandIfNeeded (7.2), for an insert of a new key.
+  // _dictExpandIfNeeded, for an insert of a new key.
   void expand_if_needed() {
     if (rehashing()) return;
     if (ht_[0].size == 0) {
@@ -388,7 +397,7 @@ class RedisDualMap {
     if (used >= size && policy_permits(used / size > force_ratio_)) begin_resize(used + 1);
   }
 
-  // htNeedsResize + dictResize (7.0/7.2 server.c / dict.c). Never throws.
+  // server.c htNeedsResize + dict.c dictResize. Never throws.
   void shrink_if_needed() {
     const std::size_t buckets = ht_[0].size + ht_[1].size;  // dictSlots
     if (!(buckets > kInitialSize && size() * 100 / buckets < kMinFillPercent)) return;
@@ -400,8 +409,8 @@ class RedisDualMap {
     }
   }
 
-  // _dictExpand (7.2): allocates ht[1] of the smallest power of two >= min_size
-  // and starts rehashing into it. Returns false when the resize is not useful.
+  // _dictExpand: allocates ht[1] of the smallest power of two >= min_size and
+  // starts rehashing into it. Returns false when the resize is not useful.
   // Throws std::bad_alloc with the map unchanged.
   bool begin_resize(std::size_t min_size) {
     if (rehashing() || ht_[0].used > min_size) return false;
@@ -410,7 +419,7 @@ class RedisDualMap {
     if (new_size == ht_[0].size) return false;  // same size is not useful
     Table fresh;
     try {
-      fresh.array = ZeroedArray(*mem_, new_size * sizeof(Node*), fill_);
+      fresh.array = ZeroedArray(*mem_, new_size * sizeof(Node*), mode_);
     } catch (const std::bad_alloc&) {
       ++resize_alloc_failures_;
       throw;
@@ -420,18 +429,16 @@ class RedisDualMap {
       ht_[0] = std::move(fresh);
       return true;
     }
-    const bool growing = new_size > ht_[0].size;
     ++counters_.grows_started;
-    if (growing) ++expands_started_;
+    if (new_size > ht_[0].size) ++expands_started_;
     ht_[1] = std::move(fresh);
     rehashidx_ = 0;
-    finish_if_drained();  // an empty ht[0] is swapped at once
     REHASHLAB_DEBUG_CHECK(*this);  // debug builds: at each resize start and end, not per op
     return true;
   }
 
-  // THE mover (moveKeysInBucketOldtoNew): relinks every node of ht[0] bucket
-  // `idx` at the head of its ht[1] chain. No key or value is copied.
+  // THE mover (dictRehash's inner loop): relinks every node of ht[0] bucket `idx`
+  // at the head of its ht[1] chain. No key or value is copied.
   void move_bucket(std::size_t idx) {
     Node** old_slots = ht_[0].slots();
     Node** new_slots = ht_[1].slots();
@@ -467,7 +474,7 @@ class RedisDualMap {
     return true;
   }
 
-  // Returns the pages of ht[0] below rehashidx once a chunk's worth is pending.
+  // kFresh: returns the pages of ht[0] below rehashidx once a chunk's worth is pending.
   void release_behind_rehashidx() {
     const ZeroedArray& a = ht_[0].array;
     const std::size_t behind = static_cast<std::size_t>(rehashidx_) * sizeof(Node*);
@@ -540,7 +547,8 @@ class RedisDualMap {
 
   Hash hash_;
   MemoryCounter* mem_;
-  AllocMode fill_;
+  AllocMode mode_;
+  StepModel steps_;
   unsigned force_ratio_;  // dict_force_resize_ratio
   ResizePolicy policy_ = ResizePolicy::kEnable;
   Table ht_[2];
@@ -549,6 +557,7 @@ class RedisDualMap {
   std::uint64_t expands_started_ = 0;
   std::uint64_t buckets_moved_ = 0;
   std::uint64_t empty_buckets_visited_ = 0;
+  std::uint64_t rehash_steps_ = 0;
   std::uint64_t active_rehash_ns_ = 0;
   std::uint64_t active_rehash_buckets_ = 0;
   std::uint64_t old_bytes_released_early_ = 0;

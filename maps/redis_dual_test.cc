@@ -1,7 +1,9 @@
-// Mechanism tests for redis_dual (maps/redis_dual.h): the bounds of one rehash
-// step, the ht[0]-below-rehashidx invariant, freeing of the old table, shrinking,
-// the resize policies, allocation failure, and differential runs against
-// std::unordered_map with checkpoints in the middle of expands and shrinks.
+// Mechanism tests for redis_dual (maps/redis_dual.h, Redis 7.0.15): rehash steps
+// per command (SET 3, GET 1, DEL 1) and per dict call, the bounds of one step,
+// dictRehashMilliseconds' stop rule, the ht[0]-below-rehashidx invariant, freeing
+// of the old table, shrinking, the resize policies (no cron under a fork child),
+// allocation failure, and differential runs with checkpoints in the middle of
+// expands and shrinks.
 #include "maps/redis_dual.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "maps/differential.h"
 #include "maps/test_util.h"
@@ -51,9 +54,75 @@ std::uint64_t expected_live_bytes(const Map& map, std::uint64_t released_before)
 
 TEST(RedisDual, NodeIsADictEntry) { EXPECT_EQ(Map::node_bytes(), 24u); }
 
+// A map of 2^k buckets holding exactly one key in every bucket, not rehashing:
+// every rehash step from here on moves exactly one bucket and visits no empty one.
+void fill_one_key_per_bucket(Map& map, Ref& ref, unsigned k, std::uint64_t seed, std::uint64_t& cursor) {
+  const std::size_t buckets = std::size_t{1} << k;
+  std::vector<bool> taken(buckets, false);
+  for (std::size_t filled = 0; filled < buckets; ++cursor) {
+    const std::size_t b = SeededHash<std::uint64_t>{seed}(cursor) & (buckets - 1);
+    if (taken[b]) continue;
+    taken[b] = true;
+    ++filled;
+    map.insert_or_assign(cursor, cursor);
+    ref[cursor] = cursor;
+  }
+  finish_rehash(map);
+  ASSERT_EQ(map.bucket_count(0), buckets);
+  ASSERT_EQ(map.size(), buckets);
+}
+
+// Rehash steps per operation, against Redis 7.0.15's command code (the header
+// cites it): a SET runs 3 dict operations on the keyspace (lookupKeyWrite, dbAdd or
+// dbOverwrite, removeExpire's dictFind), each one _dictRehashStep, so it moves 3
+// buckets; a GET and a DEL move 1. The SET that starts the rehash moves 1 (only
+// removeExpire's find follows the expand). As the dict-level option, every call
+// moves 1. Measured on a table with one key per bucket (each step moves exactly
+// one bucket), from outside: rehashidx before and after each operation.
+TEST(RedisDual, RehashStepsPerCommandAndPerDictCall) {
+  for (StepModel model : {StepModel::kServerCommand, StepModel::kDictCall}) {
+    const bool server = model == StepModel::kServerCommand;
+    SCOPED_TRACE(server ? "server command" : "dict call");
+    MemoryCounter mem;
+    Map map(SeededHash<std::uint64_t>{31}, mem, AllocMode::kFresh, model);
+    Ref ref;
+    std::uint64_t cursor = 1;
+    fill_one_key_per_bucket(map, ref, 10, 31, cursor);
+    const std::uint64_t fresh_key = ~std::uint64_t{0};
+    const std::uint64_t steps_before = counter(map, "rehash_steps");
+    const std::uint64_t empty_before = map.empty_buckets_visited();
+    ASSERT_TRUE(map.insert_or_assign(fresh_key, 0));  // used 1024 >= size 1024: expand
+    ASSERT_TRUE(map.rehashing());
+    EXPECT_EQ(map.rehashidx(), server ? 1 : 0) << "the SET that starts the rehash moves 1 bucket";
+    const std::uint64_t some_old_key = ref.begin()->first;
+    auto moved_by = [&](auto&& op) {
+      const std::ptrdiff_t before = map.rehashidx();
+      op();
+      EXPECT_EQ(map.empty_buckets_visited(), empty_before);
+      return map.rehashidx() - before;
+    };
+    const std::ptrdiff_t set_steps = server ? 3 : 1;
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_EQ(moved_by([&] { EXPECT_TRUE(map.insert_or_assign(cursor++ | (1ULL << 62), 1)); }), set_steps)
+          << "SET of a new key";
+      EXPECT_EQ(moved_by([&] { EXPECT_FALSE(map.insert_or_assign(some_old_key, i)); }), set_steps)
+          << "SET of an existing key";
+      EXPECT_EQ(moved_by([&] { EXPECT_NE(map.find(some_old_key), nullptr); }), 1) << "GET hit";
+      EXPECT_EQ(moved_by([&] { EXPECT_EQ(map.find(fresh_key - 1), nullptr); }), 1) << "GET miss";
+      EXPECT_EQ(moved_by([&] { EXPECT_FALSE(map.erase(fresh_key - 1)); }), 1) << "DEL miss";
+    }
+    // DEL of a key already in ht[1] (ht[0] stays one key per bucket).
+    EXPECT_EQ(moved_by([&] { EXPECT_TRUE(map.erase(fresh_key)); }), 1) << "DEL hit";
+    EXPECT_EQ(counter(map, "rehash_steps") - steps_before, static_cast<std::uint64_t>(map.rehashidx()))
+        << "one bucket per step";
+    finish_rehash(map);
+    map.check_invariants();
+  }
+}
+
 TEST(RedisDual, GrowthFollowsLoadFactorOne) {
   MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{1}, mem);
+  Map map(SeededHash<std::uint64_t>{1}, mem, AllocMode::kFresh, StepModel::kDictCall);
   map.insert_or_assign(1, 1);
   EXPECT_EQ(map.bucket_count(0), 4u) << "DICT_HT_INITIAL_SIZE";
   EXPECT_EQ(map.resize_counters().grows_started, 0u) << "the first table is not a resize";
@@ -67,11 +136,11 @@ TEST(RedisDual, GrowthFollowsLoadFactorOne) {
   map.check_invariants();
 }
 
-// Each find/insert/erase moves at most one non-empty bucket and visits at most 10
-// empty ones; some operations reach each bound.
-TEST(RedisDual, OneStepPerOperationIsBounded) {
+// Each dict call (find/insert/erase under kDictCall) runs one step: it moves at
+// most one non-empty bucket and visits at most 10 empty ones; some reach each bound.
+TEST(RedisDual, OneStepPerDictCallIsBounded) {
   MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{7}, mem);
+  Map map(SeededHash<std::uint64_t>{7}, mem, AllocMode::kFresh, StepModel::kDictCall);
   Ref ref;
   std::uint64_t next = 0;
   for (int i = 0; i < 60000; ++i) map.insert_or_assign(mix64(next), next), ref[mix64(next)] = next, ++next;
@@ -172,7 +241,7 @@ TEST(RedisDual, GrowThenDelete99PercentShrinks) {
   }
   EXPECT_EQ(map.size(), kN / 100);
   finish_rehash(map);
-  EXPECT_EQ(map.bucket_count(0), big) << "erase alone never shrinks (Redis 7.0/7.2: the cron does)";
+  EXPECT_EQ(map.bucket_count(0), big) << "erase alone never shrinks (Redis 7.0.15: the cron does)";
   const std::uint64_t before = mem.live_bytes();
   const std::uint64_t shrinks0 = counter(map, "shrinks_started");
   for (int i = 0; i < 1000 && (map.bucket_count(0) == big || map.rehashing()); ++i) {
@@ -210,7 +279,7 @@ TEST(RedisDual, AvoidPolicyGrowsOnlyPastTheForceRatio) {
   for (unsigned ratio : {4u, 5u}) {
     SCOPED_TRACE(ratio);
     MemoryCounter mem;
-    Map map(SeededHash<std::uint64_t>{3}, mem, AllocMode::kFresh, ratio);
+    Map map(SeededHash<std::uint64_t>{3}, mem, AllocMode::kFresh, StepModel::kServerCommand, ratio);
     map.set_resize_policy(ResizePolicy::kAvoid);
     Ref ref;
     std::uint64_t expands = 0;
@@ -250,15 +319,15 @@ TEST(RedisDual, AvoidPausesADoublingAndEnableResumesIt) {
   finish_rehash(map);
   insert_until_rehashing(map, ref, next);
   ASSERT_EQ(map.bucket_count(1), 2 * map.bucket_count(0));
-  map.set_resize_policy(ResizePolicy::kAvoid);  // 2x < force ratio 4: rehash pauses
+  map.set_resize_policy(ResizePolicy::kAvoid);  // 2x < force ratio 5: rehash pauses
   const std::uint64_t moved = map.buckets_moved();
   for (int i = 0; i < 1000; ++i) map.find(mix64(i));
-  EXPECT_EQ(map.rehash_for(std::chrono::milliseconds(1)), 0u);
+  EXPECT_EQ(map.rehash_milliseconds(1), 0u);
   EXPECT_EQ(map.buckets_moved(), moved);
   EXPECT_TRUE(map.rehashing());
   EXPECT_EQ(compare_contents(map, ref), std::nullopt);
   map.set_resize_policy(ResizePolicy::kEnable);
-  map.rehash_for(std::chrono::seconds(1));
+  finish_rehash(map);
   EXPECT_FALSE(map.rehashing());
   EXPECT_EQ(compare_contents(map, ref), std::nullopt);
 }
@@ -356,22 +425,31 @@ TEST(RedisDual, ShrinkAllocationFailureIsSkipped) {
   for (std::uint64_t k = 0; k < 10; ++k) EXPECT_EQ(*map.find(k), k);
 }
 
+// 50,000 inserts from empty: expands start when used reaches 4, 8, ..., 32768
+// (used >= size), and every node in ht[0] then is relinked once, so the nodes
+// moved are 4 + 8 + ... + 32768 = 2^16 - 4: a hand-computed count. Relinking
+// copies no key or value, and writes at least two pointers per node.
 TEST(RedisDual, RehashingRelinksAndCopiesNoPayload) {
   MemoryCounter mem;
   Map map(SeededHash<std::uint64_t>{13}, mem);
   for (std::uint64_t i = 0; i < 50000; ++i) map.insert_or_assign(mix64(i), i);
   finish_rehash(map);
   const ResizeCounters rc = map.resize_counters();
+  EXPECT_EQ(rc.grows_started, 14u) << "4 -> 8 -> ... -> 65536 buckets";
+  EXPECT_EQ(counter(map, "expands_started"), 14u);
+  EXPECT_EQ(map.bucket_count(0), std::size_t{1} << 16);
+  EXPECT_EQ(rc.entries_moved, (std::uint64_t{1} << 16) - 4);
   EXPECT_EQ(rc.payload_bytes_moved, 0u);
-  EXPECT_GT(rc.entries_moved, 50000u);
-  EXPECT_EQ(rc.entries_moved, counter(map, "entries_moved"));
-  EXPECT_EQ(rc.index_bytes_moved, (2 * rc.entries_moved + map.buckets_moved()) * kPtr);
-  EXPECT_EQ(rc.grows_started, counter(map, "expands_started"));
-  EXPECT_EQ(rc.migrations_completed, rc.grows_started);
-  EXPECT_EQ(rc.old_arrays_freed, rc.grows_started);
+  EXPECT_GE(rc.index_bytes_moved, 2 * rc.entries_moved * kPtr);
+  EXPECT_EQ(rc.migrations_completed, 14u);
+  EXPECT_EQ(rc.old_arrays_freed, 14u);
 }
 
-TEST(RedisDual, ActiveRehashRunsInBatchesWithinBudget) {
+// dictRehashMilliseconds(d, ms) on a clock that reads 1 ms later at every call:
+// batches of 100 until now - start > ms, i.e. ms + 1 batches (a slice of more
+// than ms milliseconds), and at least one. Each batch moves at most 100 buckets
+// and visits at most 1000 empty ones.
+TEST(RedisDual, ActiveRehashStopsOnceTheMillisecondClockPassesMs) {
   MemoryCounter mem;
   Map map(SeededHash<std::uint64_t>{14}, mem);
   Ref ref;
@@ -379,18 +457,44 @@ TEST(RedisDual, ActiveRehashRunsInBatchesWithinBudget) {
   for (int i = 0; i < 70000; ++i) map.insert_or_assign(mix64(next), next), ref[mix64(next)] = next, ++next;
   finish_rehash(map);
   insert_until_rehashing(map, ref, next);
-  // A tiny budget: one batch of 100 buckets (the budget is checked after each).
-  const std::uint64_t moved = map.buckets_moved(), empty = map.empty_buckets_visited();
-  EXPECT_EQ(map.rehash_for(std::chrono::nanoseconds(1)), 100u);
-  EXPECT_LE(map.buckets_moved() - moved, 100u);
-  EXPECT_LE(map.empty_buckets_visited() - empty, 1000u);
-  EXPECT_GT(map.buckets_moved() - moved, 0u);
+  for (int ms : {0, 1, 3}) {
+    long long clock = 5000;
+    const std::uint64_t moved = map.buckets_moved(), empty = map.empty_buckets_visited();
+    EXPECT_EQ(map.rehash_milliseconds(ms, [&] { return clock++; }), 100u * (ms + 1)) << "ms " << ms;
+    EXPECT_LE(map.buckets_moved() - moved, 100u * (ms + 1));
+    EXPECT_GT(map.buckets_moved() - moved, 100u * ms);
+    EXPECT_LE(map.empty_buckets_visited() - empty, 1000u * (ms + 1));
+    EXPECT_EQ(compare_contents(map, ref), std::nullopt);
+  }
+  // A clock that never advances: it runs to completion.
+  EXPECT_GT(map.rehash_milliseconds(1, [] { return 0LL; }), 0u);
+  EXPECT_FALSE(map.rehashing());
+  EXPECT_GE(counter(map, "active_rehash_buckets"), 700u);
   EXPECT_EQ(compare_contents(map, ref), std::nullopt);
-  // A large budget finishes it.
-  while (map.rehashing()) map.maintenance(std::chrono::milliseconds(50));
-  EXPECT_GT(counter(map, "active_rehash_ns"), 0u);
-  EXPECT_GE(counter(map, "active_rehash_buckets"), 100u);
-  EXPECT_EQ(compare_contents(map, ref), std::nullopt);
+}
+
+// databasesCron does nothing while a fork child exists (kAvoid): no shrink and
+// no active rehash, even for a rehash past the force ratio that operations and
+// dictRehash may still advance.
+TEST(RedisDual, NoCronWorkWhileAForkChildExists) {
+  MemoryCounter mem;
+  Map map(SeededHash<std::uint64_t>{15}, mem);
+  std::uint64_t k = 0;
+  while (map.size() < 1024) map.insert_or_assign(mix64(k++), k);
+  finish_rehash(map);
+  map.set_resize_policy(ResizePolicy::kAvoid);
+  while (!map.rehashing()) map.insert_or_assign(mix64(k++), k);  // used / size > 5: a forced expand
+  ASSERT_GE(map.bucket_count(1) / map.bucket_count(0), 5u);
+  const std::uint64_t moved = map.buckets_moved();
+  for (int i = 0; i < 5; ++i) map.maintenance(std::chrono::milliseconds(1));
+  EXPECT_EQ(map.buckets_moved(), moved) << "active rehash under a fork child";
+  EXPECT_EQ(counter(map, "active_rehash_buckets"), 0u);
+  EXPECT_TRUE(map.rehash(1)) << "dictRehash itself may proceed past the force ratio";
+  EXPECT_GT(map.buckets_moved(), moved);
+  map.set_resize_policy(ResizePolicy::kEnable);
+  while (map.rehashing()) map.maintenance(std::chrono::milliseconds(1));
+  EXPECT_GT(counter(map, "active_rehash_buckets"), 0u);
+  map.check_invariants();
 }
 
 TEST(RedisDual, EmptyingTheOldTableCompletesOnTheNextStep) {
@@ -458,8 +562,11 @@ void differential_through_expand_and_shrink(M& map, std::uint64_t seed) {
       }
     }
     ASSERT_EQ(map.size(), ref.size());
-    if (op % 1000 == 999) map.maintenance(std::chrono::nanoseconds(1));  // one batch
-    if (map.rehashing() ? op % 1009 == 0 : op % 10007 == 0) checkpoint();
+    if (op % 1000 == 999) {  // the cron's shrink check, and one batch of active rehash
+      map.maintenance(std::chrono::nanoseconds(0));
+      map.rehash(Map::kActiveBatch);
+    }
+    if (map.rehashing() ? op % 331 == 0 : op % 10007 == 0) checkpoint();
     ++op;
   };
   for (int i = 0; i < 60000; ++i) step(75, 5, 100000);   // growth: many expands
@@ -478,18 +585,20 @@ TEST(RedisDualDifferential, FreshPages) {
   differential_through_expand_and_shrink(map, 1);
 }
 
-TEST(RedisDualDifferential, NaiveFillForceRatio5) {
+TEST(RedisDualDifferential, SystemAllocDictCallsForceRatio4) {
   MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{22}, mem, AllocMode::kNaive, 5);
+  Map map(SeededHash<std::uint64_t>{22}, mem, AllocMode::kSystem, StepModel::kDictCall, 4);
   differential_through_expand_and_shrink(map, 2);
 }
 
 TEST(RedisDualDifferential, SharedDriver) {
-  MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{23}, mem);
-  const auto result = testing::run_differential(map, 300000, 77);
-  EXPECT_EQ(result.failure, std::nullopt);
-  EXPECT_GT(result.migrating_checkpoints, 10u);
+  for (StepModel model : {StepModel::kServerCommand, StepModel::kDictCall}) {
+    testing::Lockstep<Map> ls(SeededHash<std::uint64_t>{23}, AllocMode::kFresh, model);
+    const auto result = testing::run_differential(ls, 300000, 77);
+    EXPECT_EQ(result.failure, std::nullopt);
+    EXPECT_GT(result.migrating_checkpoints, 10u);
+    ls.destroy_and_check_memory();
+  }
 }
 
 TEST(RedisDual, StringKeysAndCollidingHashes) {

@@ -5,7 +5,9 @@
 
 #include <array>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "maps/adapters.h"
@@ -54,5 +56,24 @@ struct MapList {
 // In-house variants first, then the production adapters.
 using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap,
                         StdUnorderedMap, BoostFlatMap, BoostFcaMap, TslRobinMap, AbslFlatMap>;
+
+// std::tuple<M...> of every map of a MapList with kInHouse, at <K, V, Hash>.
+template <class List, class K, class V, class Hash>
+struct InHouseMapsOf;
+template <template <class, class, class> class... Maps, class K, class V, class Hash>
+struct InHouseMapsOf<MapList<Maps...>, K, V, Hash> {
+  using type = decltype(std::tuple_cat(
+      std::declval<std::conditional_t<Maps<K, V, Hash>::kInHouse, std::tuple<Maps<K, V, Hash>>, std::tuple<>>>()...));
+};
+template <class K, class V, class Hash = SeededHash<K>>
+using InHouseMaps = typename InHouseMapsOf<AllMaps, K, V, Hash>::type;
+
+// Calls f(std::type_identity<M>{}) for every in-house map at <K, V, Hash>.
+template <class K, class V, class Hash, class F>
+void for_each_in_house_map(F&& f) {
+  AllMaps::for_each_map<K, V, Hash>([&]<class M>(std::type_identity<M> id) {
+    if constexpr (M::kInHouse) f(id);
+  });
+}
 
 }  // namespace rehashlab

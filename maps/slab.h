@@ -1,42 +1,23 @@
 // ChunkedSlab<T>: fixed-size cells addressed by 32-bit ids, carved out of large
-// chunks, for overflow_slab's payload (key+value entries) and its overflow index
-// buckets. A cell, once handed out, never moves: growth of the slab appends a
-// chunk, it never reallocates one, so an id (and a pointer to its cell) is stable
-// until the cell is freed.
+// chunks (overflow_slab's payload and overflow index buckets). A cell never
+// moves: the slab grows by appending a chunk, so an id (and a pointer to its
+// cell) is stable until the cell is freed.
 //
-// Chunks. Chunk 0 holds 2^a cells (about 4 KiB), chunk k >= 1 holds 2^(a+k-1)
-// (doubling) until chunks reach 2^b cells (about 1 MiB); from then on every chunk
-// holds 2^b. Small maps therefore pay a few KiB, big ones ~1 MiB per chunk.
-// id -> cell has no branch (a lookup's one slab access is on its critical path;
-// the branchy version, a "small id?" test and chunk_start()'s own, measured ~5%
-// slower overflow_slab hits at 1M entries, results/bench/README.md):
-// chunk_of() is a min, a bit_width and a shift, and each chunk keeps `origin`,
-// the address its cell 0 would have if the chunk started at id 0, so the cell is
-// origin + id * sizeof(cell): one load from the chunk table, one multiply-add.
-// Chunk memory is a ZeroedArray: fresh pages for large chunks (nothing is filled
-// when a chunk is added; pages fault in as cells are first used) and returned to
-// the OS when the chunk is released.
+// Chunks: chunk 0 holds 2^a cells (about 4 KiB), chunk k >= 1 2^(a+k-1), doubling
+// up to 2^b cells (about 1 MiB), then 2^b each. id -> cell has no branch (a
+// lookup's one slab access is on its critical path; measured:
+// results/bench/README.md): chunk_of() is a min, a bit_width and a shift, and each
+// chunk keeps `origin`, the address its cell 0 would have if the chunk started at
+// id 0, so the cell is origin + id * sizeof(cell). Chunk memory is a ZeroedArray.
 //
-// Allocation policy: a cell comes from the LOWEST-numbered chunk that has room (a
-// bitmap of chunks with room, scanned from a hint), from that chunk's free list
-// first, else from its never-used tail (bump). Packing live cells towards low
-// chunks is what lets high chunks empty out after erasure.
+// Allocation: from the lowest-numbered chunk with room (a bitmap scanned from a
+// hint), its free list first, else its never-used tail. A chunk whose last live
+// cell is freed is released, except one empty spare. Invariant: reserved chunks <=
+// chunks holding a live cell + 1; under churn at a steady size freed cells are
+// reused before any chunk is added. Not reclaimed: a chunk with one live cell.
 //
-// Space after heavy erasure (the bound the header of overflow_slab.h promises):
-// freeing a cell pushes it on its chunk's free list. A chunk whose last live cell
-// is freed is released (memory back to the OS, id range kept for later reuse) --
-// except that one empty chunk is kept as a spare (the lowest empty one), so an
-// insert/erase cycle at a chunk boundary does not map and unmap a chunk each time.
-// Hence at every moment:
-//     reserved chunks <= (chunks holding at least one live cell) + 1
-// and under churn at a steady live count, freed cells are reused before any new
-// chunk is added (a new chunk is added only when every existing chunk is full).
-// What is NOT reclaimed: a chunk with even one live cell stays (cells never move);
-// the worst case is one live cell per chunk. Lowest-chunk-first allocation makes
-// new entries fill such holes before anything else.
-//
-// Not thread-safe. The owner constructs/destroys the T objects; the slab only
-// hands out raw cells (emplace/destroy are conveniences that do both).
+// Not thread-safe. The owner constructs and destroys the T objects (emplace and
+// destroy do both).
 #pragma once
 
 #include <algorithm>
@@ -182,8 +163,6 @@ class ChunkedSlab {
     for (const Chunk& k : chunks_) n += static_cast<bool>(k.storage);
     return n;
   }
-  std::size_t chunk_slots() const { return chunks_.size(); }  // id ranges ever created
-  static constexpr std::size_t chunk_bytes(std::size_t c) { return chunk_cells(c) * sizeof(Cell); }
 
   // Ids of live cells (O(cells)); for invariant checks.
   std::vector<bool> live_cells() const {

@@ -8,6 +8,8 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <type_traits>
 
 namespace rehashlab {
 
@@ -39,11 +41,15 @@ struct Blob {
   friend bool operator==(const Blob&, const Blob&) = default;
 };
 
-// The value a generator writes for a number, for any value type.
+// The value a generator writes for a number, for any value type. Strings are
+// longer than the small-string buffer, so a leaked or doubly destroyed value is a
+// heap error AddressSanitizer reports.
 template <class V>
 V make_value(std::uint64_t x) {
   if constexpr (std::is_same_v<V, std::uint64_t>) {
     return x;
+  } else if constexpr (std::is_same_v<V, std::string>) {
+    return "value-" + std::to_string(x) + "-padding-beyond-sso";
   } else {
     return V::from_u64(x);
   }
