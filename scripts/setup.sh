@@ -23,6 +23,7 @@ packages=(
   golang-go
   python3 python3-matplotlib python3-numpy
   clang-14 libclang-rt-14-dev
+  libhiredis-dev redis-server
 )
 if [ "$want_latex" = 1 ]; then
   packages+=(latexmk texlive-latex-base texlive-latex-recommended texlive-latex-extra
