@@ -27,5 +27,6 @@ const std::vector<PeerInfo>& peer_list();
 
 // The peers (harness/peer_*.cc).
 PeerInfo go_runtime_peer();
+PeerInfo redis_server_peer();
 
 }  // namespace rehashlab
