@@ -66,8 +66,9 @@ class RedisProbe {
     const std::size_t before = map_.size();
     sum_.add(map_.finish());
     ++op_;
-    const bool must_expand = map_.size() > before && !state_.rehashing && state_.ht0_buckets != 0 &&
-                             before >= state_.ht0_buckets;
+    const bool added = map_.size() > before;
+    // No table yet (the first key creates one), or this SET had to start a rehash.
+    const bool must_expand = added && !state_.rehashing && before >= state_.ht0_buckets;
     if (must_expand || (state_.rehashing && op_ % kPollWhileRehashing == 0)) refresh();
   }
   WindowSample window_sample() {
@@ -98,11 +99,12 @@ class RedisProbe {
   void refresh() {
     const RedisTableState s = server_.table_state();
     ++reads_;
-    if (s.rehashing && !state_.rehashing) ++counters_.grows_started;
-    if (!s.rehashing && state_.rehashing) {
+    // Between two reads a rehash can end and the next one begin: the table sizes tell.
+    if (state_.rehashing && (!s.rehashing || s.ht0_buckets != state_.ht0_buckets)) {
       ++counters_.migrations_completed;
       ++counters_.old_arrays_freed;
     }
+    if (s.rehashing && (!state_.rehashing || s.ht1_buckets != state_.ht1_buckets)) ++counters_.grows_started;
     counters_.migrating = s.rehashing;
     state_ = s;
     live_ = s.used_memory > baseline_ ? s.used_memory - baseline_ : 0;
