@@ -12,6 +12,8 @@
 #include "maps/adapters.h"
 #include "maps/full_rehash.h"
 #include "maps/go_incremental.h"
+#include "maps/go_swiss.h"
+#include "maps/linear_hashing.h"
 #include "maps/map_api.h"
 #include "maps/overflow_slab.h"
 #include "maps/redis_dual.h"
@@ -53,7 +55,7 @@ struct MapList {
 };
 
 // In-house variants first, then the production adapters.
-using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap,
+using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap, GoSwissMap, LinearHashingMap,
                         StdUnorderedMap, BoostFlatMap, BoostFcaMap, TslRobinMap, AbslFlatMap>;
 
 // "a, b, c" for error messages.
