@@ -323,28 +323,13 @@ class LinearHashingMap {
         require_invariant(head->tags == 0 && head->overflow == nullptr, "a bucket beyond N is not empty");
         continue;
       }
-      for (const Bucket* b = head; b != nullptr; b = b->overflow) {
-        const std::size_t c = count(b->tags);
-        for (std::size_t i = 0; i < c; ++i) {
-          require_invariant(tag_at(b->tags, i) != 0, "an empty slot inside the live prefix");
-          const std::uint64_t h = hash_(*b->key(i));
-          require_invariant(address(h) == a, "an entry is not in the bucket its hash addresses");
-          require_invariant(tag_at(b->tags, i) == fingerprint(h), "fingerprint does not match the key");
-          require_invariant(lookup(h, *b->key(i)) == b->value(i), "a key is in the map twice");
-        }
-        entries += c;
-        if (b != head) {
-          ++overflow;
-          require_invariant(c > 0, "an empty overflow bucket");
-        }
-        if (b->overflow != nullptr) require_invariant(c == kSlots, "a chain continues after a bucket that is not full");
-        require_invariant(overflow <= size_ + 1, "a cyclic chain");
-      }
+      const ChainCheck c = check_chain(a);
+      entries += c.entries;
+      overflow += c.overflow;
     }
     require_invariant(entries == size_, "size() differs from the entries in the buckets");
     require_invariant(overflow == overflow_buckets_, "overflow_buckets differs from the buckets linked");
-    require_invariant(size_ <= kSplitLoad * n, "load above the split threshold");
-    if (!merge_debt_) require_invariant(n == 1 || size_ >= kMergeLoad * n, "load below the merge threshold");
+    check_load();
   }
 
   // --- Test-only observability -------------------------------------------------
@@ -399,6 +384,61 @@ class LinearHashingMap {
       }
     }
     return nullptr;
+  }
+
+  // The per-bucket part of check_invariants: every entry of bucket a's chain
+  // addresses a, carries its fingerprint and is found by a lookup; the chain is dense.
+  struct ChainCheck {
+    std::size_t entries = 0;
+    std::size_t overflow = 0;
+  };
+  ChainCheck check_chain(std::size_t a) const {
+    ChainCheck out;
+    const Bucket* head = bucket_at(a);
+    for (const Bucket* b = head; b != nullptr; b = b->overflow) {
+      const std::size_t c = count(b->tags);
+      for (std::size_t i = 0; i < c; ++i) {
+        require_invariant(tag_at(b->tags, i) != 0, "an empty slot inside the live prefix");
+        const std::uint64_t h = hash_(*b->key(i));
+        require_invariant(address(h) == a, "an entry is not in the bucket its hash addresses");
+        require_invariant(tag_at(b->tags, i) == fingerprint(h), "fingerprint does not match the key");
+        require_invariant(lookup(h, *b->key(i)) == b->value(i), "a key is in the map twice");
+      }
+      out.entries += c;
+      if (b != head) {
+        ++out.overflow;
+        require_invariant(c > 0, "an empty overflow bucket");
+      }
+      if (b->overflow != nullptr) require_invariant(c == kSlots, "a chain continues after a bucket that is not full");
+      require_invariant(out.overflow <= size_ + 1, "a cyclic chain");
+    }
+    return out;
+  }
+
+  // The load bounds: n <= 6N, and n >= 3N unless N == 1 or a merge was skipped.
+  void check_load() const {
+    const std::size_t n = bucket_count();
+    require_invariant(size_ <= kSplitLoad * n, "load above the split threshold");
+    if (!merge_debt_) require_invariant(n == 1 || size_ >= kMergeLoad * n, "load below the merge threshold");
+  }
+
+  // Debug builds (REHASHLAB_CHECK_INVARIANTS): after a split or merge, the chains
+  // it touched and the round bookkeeping -- O(chain), not O(n).
+  void debug_check_step([[maybe_unused]] std::size_t a, [[maybe_unused]] std::size_t b) const {
+#if defined(REHASHLAB_CHECK_INVARIANTS) && REHASHLAB_CHECK_INVARIANTS
+    require_invariant(counters_.grows_started == counters_.migrations_completed + (p_ != 0 ? 1 : 0),
+                      "rounds started != rounds ended (+1 while p != 0)");
+    require_invariant(p_ < (std::size_t{1} << level_), "split pointer past 2^level");
+    const std::size_t n = bucket_count();
+    require_invariant(segments_ == (n + kSegmentBuckets - 1) / kSegmentBuckets, "segments != ceil(buckets / S)");
+    for (std::size_t x : {a, b}) {
+      if (x < n) {
+        check_chain(x);
+      } else if (dir_[x >> kSegShift] != nullptr) {  // a merged-away bucket whose segment stays
+        require_invariant(bucket_at(x)->tags == 0 && bucket_at(x)->overflow == nullptr, "a merged-away bucket is not empty");
+      }
+    }
+#endif
   }
 
   static Bucket* chain_tail(Bucket* b) {
@@ -678,10 +718,11 @@ class LinearHashingMap {
     entries_split_off_ += split_off;
     entries_compacted_ += slid;
     note_step(split_off + slid);
+    debug_check_step(src_index, dst_index);
   }
 
   // Merges after an erase while the load is below the floor (at most 2 steps).
-  void shrink_if_needed() noexcept {
+  void shrink_if_needed() {
     auto below = [&] { return bucket_count() > 1 && size_ < kMergeLoad * bucket_count(); };
     for (std::size_t steps = 0; steps < kMaxMergesPerErase && below(); ++steps) {
       if (!merge_step()) break;
@@ -691,8 +732,8 @@ class LinearHashingMap {
 
   // The reverse of a split: the last bucket, p + 2^level after p retreats, is
   // appended to bucket p. Returns false (nothing changed) if an overflow bucket
-  // could not be allocated.
-  bool merge_step() noexcept {
+  // could not be allocated; throws nothing else (debug checks aside).
+  bool merge_step() {
     unsigned level = level_;
     std::size_t p = p_;
     const bool starts_round = p == 0;
@@ -742,6 +783,7 @@ class LinearHashingMap {
     ++merges_;
     entries_merged_ += incoming;
     note_step(incoming);
+    debug_check_step(p, src_index);
     return true;
   }
 
