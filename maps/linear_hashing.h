@@ -25,7 +25,9 @@
 // the live slots of a chain are a prefix of it -- every bucket but the last is
 // full -- because erase moves the chain's last entry into the hole. So the first
 // non-full bucket ends every search, there are no tombstones, and an overflow
-// bucket is freed as soon as it empties.
+// bucket leaves its chain as soon as it empties. Emptied overflow buckets go to
+// a list of spares that later overflows take first (growth keeps freeing and
+// needing them); erases return spares beyond the buckets in use to the allocator.
 //
 // Growth (Litwin's controlled splitting). The load is n / N entries per bucket.
 // Before an insert of a new key would make n > 6N (load factor 6/8 = 0.75 of the
@@ -103,7 +105,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <new>
 #include <string_view>
@@ -156,6 +157,7 @@ class LinearHashingMap {
   static constexpr std::size_t kSegmentBuckets =
       std::bit_ceil((std::size_t{64} * 1024 + sizeof(Bucket) - 1) / sizeof(Bucket));
   static constexpr std::size_t kInitialDirectory = 2;  // segment pointers
+  static constexpr std::size_t kSpareSlack = 16;  // spare overflow buckets kept beyond those in use
 
   LinearHashingMap(const Hash& hash, MemoryCounter& mem, AllocMode mode = AllocMode::kFresh)
       : hash_(hash), mem_(&mem), mode_(mode) {}
@@ -206,6 +208,7 @@ class LinearHashingMap {
           --size_;
           last_op_steps_ = 0;
           shrink_if_needed();
+          trim_spares(2);
           return true;
         }
       }
@@ -253,6 +256,7 @@ class LinearHashingMap {
   //  max_entries_moved_one_op the most entries one insert or erase copied
   //  max_steps_one_op         the most split/merge steps one operation did
   //  level / split_pointer / buckets / segments / overflow_buckets   (now)
+  //  spare_overflow_buckets   free overflow buckets the map keeps for reuse (now)
   //  directory_capacity       segment pointers the directory holds (now)
   //  directory_switches       shadow directories that replaced the directory
   //  directory_pointers_copied  pointers copied into shadows
@@ -272,6 +276,7 @@ class LinearHashingMap {
     f("buckets", bucket_count());
     f("segments", segments_);
     f("overflow_buckets", overflow_buckets_);
+    f("spare_overflow_buckets", spare_count_);
     f("directory_capacity", dir_cap_);
     f("directory_switches", directory_switches_);
     f("directory_pointers_copied", directory_pointers_copied_);
@@ -286,8 +291,8 @@ class LinearHashingMap {
                       "rounds started != rounds ended (+1 while p != 0)");
     require_invariant(last_op_steps_ <= kMaxMergesPerErase, "an operation did more than its split/merge steps");
     if (dir_ == nullptr) {
-      require_invariant(size_ == 0 && segments_ == 0 && overflow_buckets_ == 0 && p_ == 0 && level_ == 0 &&
-                            shadow_ == nullptr && !dir_storage_,
+      require_invariant(size_ == 0 && segments_ == 0 && overflow_buckets_ == 0 && spares_ == nullptr && p_ == 0 &&
+                            level_ == 0 && shadow_ == nullptr && !dir_storage_,
                         "entries, segments or a split state without a directory");
       return;
     }
@@ -329,6 +334,11 @@ class LinearHashingMap {
     }
     require_invariant(entries == size_, "size() differs from the entries in the buckets");
     require_invariant(overflow == overflow_buckets_, "overflow_buckets differs from the buckets linked");
+    std::size_t spares = 0;
+    for (const Bucket* b = spares_; b != nullptr; b = b->overflow) {
+      require_invariant(++spares <= spare_count_, "more spare buckets than counted (or a cycle)");
+    }
+    require_invariant(spares == spare_count_, "spare count differs from the spare list");
     check_load();
   }
 
@@ -473,15 +483,40 @@ class LinearHashingMap {
     owner->~ZeroedArray();
   }  // `a` frees the memory its former home lived in
 
+  // Overflow buckets come from a list of spares first and go back to it. Growth
+  // churns them (a split compacts its chain and frees some; inserts into the
+  // fuller unsplit buckets need new ones), and handing each back to the allocator
+  // costs a free + malloc pair per bucket; worse, with glibc the freed chunks pile
+  // up until the next large malloc sorts them all, an O(n) pause on one operation.
+  // Erases return spares beyond the buckets in use (plus a slack), two at a time.
   Bucket* new_overflow() {
-    auto* b = static_cast<Bucket*>(mem_->allocate(sizeof(Bucket), alignof(Bucket)));
-    std::memset(static_cast<void*>(b), 0, sizeof(Bucket));
+    Bucket* b = spares_;
+    if (b != nullptr) {
+      spares_ = b->overflow;
+      --spare_count_;
+    } else {
+      b = static_cast<Bucket*>(mem_->allocate(sizeof(Bucket), alignof(Bucket)));  // may throw
+    }
+    b->tags = 0;  // the slots are raw storage
+    b->overflow = nullptr;
     ++overflow_buckets_;
     return b;
   }
   void free_overflow(Bucket* b) noexcept {
-    mem_->deallocate(b, sizeof(Bucket), alignof(Bucket));
+    b->overflow = spares_;
+    spares_ = b;
+    ++spare_count_;
     --overflow_buckets_;
+  }
+  // Returns up to `max` spares to the allocator while more than kSpareSlack of
+  // them exceed the overflow buckets in use.
+  void trim_spares(std::size_t max) noexcept {
+    for (; max > 0 && spare_count_ > overflow_buckets_ + kSpareSlack; --max) {
+      Bucket* b = spares_;
+      spares_ = b->overflow;
+      --spare_count_;
+      mem_->deallocate(b, sizeof(Bucket), alignof(Bucket));
+    }
   }
   // Frees a list of reserved overflow buckets linked through `overflow`.
   void free_reserve(Bucket* list) noexcept {
@@ -801,6 +836,12 @@ class LinearHashingMap {
       }
     }
     for (std::size_t s = 0; s < segments_; ++s) free_segment(dir_[s]);
+    while (spares_ != nullptr) {
+      Bucket* next = spares_->overflow;
+      mem_->deallocate(spares_, sizeof(Bucket), alignof(Bucket));
+      spares_ = next;
+    }
+    spare_count_ = 0;
   }
 
   // Hot fields first: find reads masks, p and the directory.
@@ -830,7 +871,9 @@ class LinearHashingMap {
   std::uint64_t entries_merged_ = 0;
   std::uint64_t max_entries_moved_one_op_ = 0;
   std::uint64_t max_steps_one_op_ = 0;
-  std::uint64_t overflow_buckets_ = 0;
+  std::uint64_t overflow_buckets_ = 0;  // linked into chains
+  Bucket* spares_ = nullptr;           // free overflow buckets, linked through `overflow`
+  std::uint64_t spare_count_ = 0;
   std::uint64_t directory_switches_ = 0;
   std::uint64_t directory_pointers_copied_ = 0;
   std::uint64_t directory_forced_copies_ = 0;
