@@ -163,7 +163,9 @@ REHASHLAB_ALWAYS_INLINE std::size_t first(std::uint64_t bits) {
 }
 // bitset.removeFirst.
 REHASHLAB_ALWAYS_INLINE std::uint64_t remove_first(std::uint64_t bits) { return bits & (bits - 1); }
-constexpr std::uint8_t ctrl_byte(std::uint64_t ctrl, std::size_t i) { return static_cast<std::uint8_t>(ctrl >> (8 * i)); }
+constexpr std::uint8_t ctrl_byte(std::uint64_t ctrl, std::size_t i) {
+  return static_cast<std::uint8_t>(ctrl >> (8 * i));
+}
 
 // probeSeq: p(i) = (i^2 + i)/2 + H1 (mod groups), a bijection on 2^k groups.
 struct ProbeSeq {
@@ -414,7 +416,8 @@ class GoSwissMap {
   // Tombstones in all tables (O(tables)).
   std::size_t tombstones() const {
     std::size_t n = 0;
-    if (dir_len_ != 0) for_each_table([&](const Table* t) { n += max_growth_left(t->capacity) - t->used - t->growth_left; });
+    if (dir_len_ == 0) return 0;
+    for_each_table([&](const Table* t) { n += max_growth_left(t->capacity) - t->used - t->growth_left; });
     return n;
   }
   static constexpr std::size_t group_bytes() { return sizeof(Group); }
@@ -892,7 +895,7 @@ class GoSwissMap {
       require_invariant(t->index == i, "a table's index is not its first directory entry");
       require_invariant(i % span == 0, "a table's directory entries are not aligned to their count");
       for (std::size_t j = i; j < i + span; ++j) {
-        require_invariant(dir_[j] == t, "a table's directory entries are not 2^(globalDepth-localDepth) contiguous ones");
+        require_invariant(dir_[j] == t, "a table's 2^(globalDepth-localDepth) directory entries are not contiguous");
       }
       if (deep) live += check_table(t, i, span);
       ++tables;
@@ -907,7 +910,8 @@ class GoSwissMap {
   // checks stays linear in the operations (a full check per split would not).
   void debug_check_step([[maybe_unused]] const Table* a, [[maybe_unused]] const Table* b) const {
 #if defined(REHASHLAB_CHECK_INVARIANTS) && REHASHLAB_CHECK_INVARIANTS
-    require_invariant(counters_.grows_started == counters_.migrations_completed, "a growth step outlived its operation");
+    require_invariant(counters_.grows_started == counters_.migrations_completed,
+                      "a growth step outlived its operation");
     check_directory(false);
     for (const Table* t : {a, b}) {
       if (t != nullptr) check_table(t, t->index, std::size_t{1} << (global_depth_ - t->local_depth));

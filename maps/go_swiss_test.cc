@@ -123,7 +123,8 @@ TEST(GoSwiss, EveryStepMovesAtMostOneTable) {
   EXPECT_EQ(counter(map, "oversize_rebuilds"), 0u) << "a good hash never needs the hostile-hash fallback";
   const ResizeCounters c = map.resize_counters();
   EXPECT_EQ(c.grows_started, c.migrations_completed);
-  EXPECT_EQ(c.grows_started, counter(map, "small_to_table") + counter(map, "table_grows") + counter(map, "tables_split"));
+  EXPECT_EQ(c.grows_started,
+            counter(map, "small_to_table") + counter(map, "table_grows") + counter(map, "tables_split"));
   EXPECT_EQ(c.payload_bytes_moved, c.entries_moved * 16u);
   map.check_invariants();
 }
@@ -164,13 +165,17 @@ void run_hostile(std::uint64_t n, const H& hash, GoSwissMap<std::uint64_t, std::
   Ref ref;
   for (std::uint64_t k = 0; k < n; ++k) {
     ASSERT_EQ(map.insert_or_assign(k, k + 1), ref.insert_or_assign(k, k + 1).second);
-    if (k % 3 == 0) ASSERT_EQ(map.erase(k / 2), ref.erase(k / 2) == 1);
+    if (k % 3 == 0) {
+      ASSERT_EQ(map.erase(k / 2), ref.erase(k / 2) == 1);
+    }
   }
   for (std::uint64_t k = 0; k < n + 10; ++k) {
     const std::uint64_t* v = map.find(k);
     auto it = ref.find(k);
     ASSERT_EQ(v == nullptr, it == ref.end()) << k;
-    if (v != nullptr) ASSERT_EQ(*v, it->second);
+    if (v != nullptr) {
+      ASSERT_EQ(*v, it->second);
+    }
   }
   ASSERT_EQ(compare_contents(map, ref), std::nullopt);
   (void)hash;
@@ -218,7 +223,9 @@ std::pair<std::uint64_t, std::uint64_t> churn_splits(bool prune) {
     ref[mix64(next)] = next;
     EXPECT_TRUE(map.erase(mix64(next - 600)));
     ref.erase(mix64(next - 600));
-    if (i % 5000 == 0) EXPECT_EQ(compare_contents(map, ref), std::nullopt);
+    if (i % 5000 == 0) {
+      EXPECT_EQ(compare_contents(map, ref), std::nullopt);
+    }
   }
   EXPECT_EQ(compare_contents(map, ref), std::nullopt);
   return {counter(map, "tables_split") + counter(map, "table_grows"), counter(map, "prunes")};
@@ -348,7 +355,9 @@ void differential(bool prune, std::uint64_t ops, std::uint64_t seed) {
       const std::uint64_t* v = map.find(key);
       auto it = ref.find(key);
       ASSERT_EQ(v == nullptr, it == ref.end()) << i;
-      if (v != nullptr) ASSERT_EQ(*v, it->second) << i;
+      if (v != nullptr) {
+        ASSERT_EQ(*v, it->second) << i;
+      }
     }
     ASSERT_EQ(map.size(), ref.size());
     const std::uint64_t doublings = map.directory_doublings();

@@ -27,7 +27,8 @@
 // non-full bucket ends every search, there are no tombstones, and an overflow
 // bucket leaves its chain as soon as it empties. Emptied overflow buckets go to
 // a list of spares that later overflows take first (growth keeps freeing and
-// needing them); erases return spares beyond the buckets in use to the allocator.
+// needing them); each erase returns up to two spares to the allocator while more
+// than 16 exceed the overflow buckets in use.
 //
 // Growth (Litwin's controlled splitting). The load is n / N entries per bucket.
 // Before an insert of a new key would make n > 6N (load factor 6/8 = 0.75 of the
@@ -37,9 +38,9 @@
 // One split per insert, at most, and only on an insert that crosses the
 // threshold: each split adds room for 6 more entries at the same load, so a single
 // step per insert holds n <= 6N after every operation (not just on average).
-// Each step moves the entries of one chain: about 6 on average, up to about 12
-// for the buckets split last in a round (an unsplit bucket covers twice the hash
-// space of a split one).
+// Each step moves the entries of one chain: about 6 on average at the start of a
+// round and about 12 at its end (an unsplit bucket covers twice the hash space of
+// a split one), with a Poisson tail.
 //
 // Shrinking (the same in reverse). After an erase leaves n < 3N (load 0.375) and
 // N > 1: p -= 1 (or, at p == 0, level -= 1 and p = 2^level - 1), and bucket
@@ -60,10 +61,11 @@
 // have happened -- and simply replaces it. The old directory is freed then.
 //
 // Cost of one operation: an insert performs at most one split (the entries of one
-// chain), one segment allocation, one shadow-directory allocation and one
-// directory pointer copy; an erase at most two merges (two only to catch up after
-// a failed allocation). Nothing grows with n except through chain lengths, which
-// a good hash keeps short.
+// chain), one segment allocation, one shadow-directory allocation (a ZeroedArray
+// in the map's AllocMode, 16 bytes per segment in use; with kFresh it is
+// zero-filled only below 64 KiB) and one directory pointer copy; an erase at most
+// two merges (two only to catch up after a failed allocation). Nothing grows with
+// n except through chain lengths, which a good hash keeps short.
 //
 // Invariants (check_invariants):
 //  * 0 <= p < 2^level, N = 2^level + p; segments = ceil(N / S), each present in
@@ -72,7 +74,8 @@
 //  * every entry is in the bucket the address function selects for its hash, its
 //    fingerprint byte matches, and a lookup finds this very slot (no duplicates);
 //  * chains are dense (live slots a prefix; overflow only after a full bucket; no
-//    empty overflow bucket); overflow_buckets counts the buckets linked;
+//    empty overflow bucket); overflow_buckets counts the buckets linked, and
+//    spare_count the spare list;
 //  * n = sum of entries; n <= 6N; n >= 3N unless N == 1 or a merge was skipped;
 //  * rounds started = rounds ended + (1 if p != 0); the last operation did at most
 //    one split or two merges;
@@ -313,7 +316,8 @@ class LinearHashingMap {
       require_invariant(!shadow_storage_ && shadow_copied_ == 0 && segments_ <= dir_cap_ / 2,
                         "more than half the directory in use without a shadow");
     } else {
-      require_invariant(shadow_storage_.size_bytes() == 2 * dir_cap_ * sizeof(Bucket*) && shadow_ == shadow_storage_.data(),
+      require_invariant(shadow_storage_.size_bytes() == 2 * dir_cap_ * sizeof(Bucket*) &&
+                            shadow_ == shadow_storage_.data(),
                         "shadow directory is not twice the directory");
       require_invariant(shadow_copied_ <= dir_cap_, "shadow copy cursor past the directory");
       for (std::size_t s = 0; s < 2 * dir_cap_; ++s) {
@@ -371,8 +375,9 @@ class LinearHashingMap {
   }
   // Live slots of a bucket (they are a prefix).
   static constexpr std::size_t count(std::uint64_t tags) { return (std::bit_width(tags) + 7) / 8; }
-  static constexpr std::uint64_t prefix_mask(std::size_t c) { return c == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * c)) - 1; }
-  static constexpr std::uint8_t tag_at(std::uint64_t tags, std::size_t i) { return static_cast<std::uint8_t>(tags >> (8 * i)); }
+  static constexpr std::uint8_t tag_at(std::uint64_t tags, std::size_t i) {
+    return static_cast<std::uint8_t>(tags >> (8 * i));
+  }
   static void set_tag(Bucket* b, std::size_t i, std::uint8_t tag) {
     b->tags = (b->tags & ~(std::uint64_t{0xff} << (8 * i))) | (std::uint64_t{tag} << (8 * i));
   }
@@ -445,7 +450,8 @@ class LinearHashingMap {
       if (x < n) {
         check_chain(x);
       } else if (dir_[x >> kSegShift] != nullptr) {  // a merged-away bucket whose segment stays
-        require_invariant(bucket_at(x)->tags == 0 && bucket_at(x)->overflow == nullptr, "a merged-away bucket is not empty");
+        require_invariant(bucket_at(x)->tags == 0 && bucket_at(x)->overflow == nullptr,
+                          "a merged-away bucket is not empty");
       }
     }
 #endif
@@ -478,7 +484,8 @@ class LinearHashingMap {
     return reinterpret_cast<Bucket*>(base + kSegmentHeader);
   }
   static void free_segment(Bucket* segment) noexcept {
-    auto* owner = std::launder(reinterpret_cast<ZeroedArray*>(reinterpret_cast<unsigned char*>(segment) - kSegmentHeader));
+    auto* base = reinterpret_cast<unsigned char*>(segment) - kSegmentHeader;
+    auto* owner = std::launder(reinterpret_cast<ZeroedArray*>(base));
     ZeroedArray a(std::move(*owner));
     owner->~ZeroedArray();
   }  // `a` frees the memory its former home lived in
@@ -726,7 +733,10 @@ class LinearHashingMap {
           ++slid;
         }
         set_tag(stay.bucket, stay.slot, tag);
-        if (++stay.slot == kSlots && stay.bucket->overflow != nullptr) stay.bucket = stay.bucket->overflow, stay.slot = 0;
+        if (++stay.slot == kSlots && stay.bucket->overflow != nullptr) {
+          stay.bucket = stay.bucket->overflow;
+          stay.slot = 0;
+        }
       }
       rb = next;
     }

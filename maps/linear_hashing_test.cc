@@ -89,7 +89,9 @@ TEST(LinearHashing, EachInsertSplitsAtMostOneBucket) {
     const std::uint64_t splits = counter(map, "splits") - splits_before;
     ASSERT_LE(splits, 1u);
     const std::uint64_t moved = map.resize_counters().entries_moved - before.entries_moved;
-    if (splits == 0) ASSERT_EQ(moved, 0u);
+    if (splits == 0) {
+      ASSERT_EQ(moved, 0u);
+    }
     max_moved = std::max(max_moved, moved);
   }
   EXPECT_EQ(counter(map, "max_steps_one_op"), 1u);
@@ -132,7 +134,9 @@ TEST(LinearHashing, ShrinksByMergingInReverse) {
     ASSERT_TRUE(n == 1 || size >= 3 * n) << "load below the floor after erase " << k;
     ASSERT_LE(size, 6 * n);
     ASSERT_LE(map.last_op_steps(), 1u) << "one merge per erase keeps up";
-    if (k % 7919 == 0) ASSERT_EQ(compare_contents(map, ref), std::nullopt);
+    if (k % 7919 == 0) {
+      ASSERT_EQ(compare_contents(map, ref), std::nullopt);
+    }
   }
   EXPECT_EQ(map.bucket_count(), 1u);
   EXPECT_EQ(counter(map, "segments"), 1u);
@@ -182,13 +186,17 @@ void run_hostile(M& map, std::uint64_t n) {
   Ref ref;
   for (std::uint64_t k = 0; k < n; ++k) {
     ASSERT_EQ(map.insert_or_assign(k, k + 1), ref.insert_or_assign(k, k + 1).second);
-    if (k % 3 == 0) ASSERT_EQ(map.erase(k / 2), ref.erase(k / 2) == 1);
+    if (k % 3 == 0) {
+      ASSERT_EQ(map.erase(k / 2), ref.erase(k / 2) == 1);
+    }
   }
   for (std::uint64_t k = 0; k < n + 10; ++k) {
     const std::uint64_t* v = map.find(k);
     auto it = ref.find(k);
     ASSERT_EQ(v == nullptr, it == ref.end()) << k;
-    if (v != nullptr) ASSERT_EQ(*v, it->second);
+    if (v != nullptr) {
+      ASSERT_EQ(*v, it->second);
+    }
   }
   ASSERT_EQ(compare_contents(map, ref), std::nullopt);
   for (std::uint64_t k = 0; k < n; ++k) map.erase(k);
@@ -345,7 +353,9 @@ TEST(LinearHashing, DifferentialWithCheckpointsMidRoundAndAtRoundEnds) {
       const std::uint64_t* v = map.find(key);
       auto it = ref.find(key);
       ASSERT_EQ(v == nullptr, it == ref.end()) << i;
-      if (v != nullptr) ASSERT_EQ(*v, it->second) << i;
+      if (v != nullptr) {
+        ASSERT_EQ(*v, it->second) << i;
+      }
     }
     ASSERT_EQ(map.size(), ref.size());
     bool check = false;
