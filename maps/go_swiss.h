@@ -53,7 +53,8 @@
 //    one entry.
 //  * Seed: Go draws a random seed per map and a fresh one whenever a delete empties
 //    the map and in Clear (golang/go#25237). Here the first seed is the run's, and
-//    re-seeds derive mix64(run_seed ^ mix64(epoch * phi)): reproducible runs.
+//    re-seeds derive mix64(run_seed ^ mix64(epoch * phi)): reproducible runs. The
+//    hash function is the run's SeededHash (maps/hash.h), not Go's memhash/aeshash.
 //  * Clear keeps the directory and every table (Go's "TODO: shrink directory?"),
 //    emptying them in place. Nothing ever shrinks.
 //
@@ -83,15 +84,16 @@
 //
 // Deliberate differences from Go.
 //  * Control bytes are stored XOR 0x80: empty = 0x00, deleted = 0x7e, full =
-//    0x80 | H2 (Go: 0x80, 0xfe, H2; group.go's "TODO: Consider inverting the top
-//    bit so that the zero value is empty"). Zeroed memory is then a table of empty
-//    groups: a new table needs no pass writing every control word (Go's reset ->
-//    setEmpty), and with AllocMode::kFresh its pages are not even touched until
-//    used. The matchers are Go's portable (non-amd64) SWAR formulas with the top
-//    bit's sense flipped; matchH2's v is bit-for-bit Go's, so its false positives
-//    (only on full slots, resolved by the key compare) are Go's too. Go on amd64
-//    replaces these matchers with SSE2 intrinsics on the same 8-byte word; this map
-//    uses the SWAR form on every platform.
+//    0x80 | H2 (Go: 0x80, 0xfe, H2; group.go's "TODO: Consider inverting the
+//    top bit so that the zero value is empty"). Zeroed memory is then a table
+//    of empty groups: a new table needs no pass writing every control word
+//    (Go's reset -> setEmpty), and with AllocMode::kFresh a table of 64 KiB or
+//    more (large values) is not even touched until used. The matchers are Go's
+//    portable (non-amd64) SWAR formulas with the top bit's sense flipped;
+//    matchH2's v is bit-for-bit Go's, so its false positives (only on full
+//    slots, resolved by the key compare) are Go's too. Go on amd64 replaces
+//    these matchers with SSE2 intrinsics on the same 8-byte word; this map uses
+//    the SWAR form on every platform.
 //  * Overwriting a key in a full small map updates it in place (Go converts to a
 //    table first, marked TODO in Map.PutSlot), so an overwrite never allocates
 //    (map_api.h).
