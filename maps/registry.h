@@ -13,6 +13,8 @@
 #include "maps/adapters.h"
 #include "maps/full_rehash.h"
 #include "maps/go_incremental.h"
+#include "maps/go_swiss.h"
+#include "maps/linear_hashing.h"
 #include "maps/map_api.h"
 #include "maps/overflow_slab.h"
 #include "maps/redis_dual.h"
@@ -54,7 +56,7 @@ struct MapList {
 };
 
 // In-house variants first, then the production adapters.
-using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap,
+using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap, GoSwissMap, LinearHashingMap,
                         StdUnorderedMap, BoostFlatMap, BoostFcaMap, TslRobinMap, AbslFlatMap>;
 
 // std::tuple<M...> of every map of a MapList with kInHouse, at <K, V, Hash>.
