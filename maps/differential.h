@@ -1,7 +1,8 @@
 // The differential workload: a seeded random operation sequence run through a
 // Lockstep (maps/lockstep.h), with the full contents compared at regular
 // intervals, at the first operation of every migration, and periodically while
-// one is in progress. Four phases, so every map meets every state: growth from
+// one is in progress (a bounded number of times per migration: linear hashing is
+// "migrating" for a whole round). Four phases, so every map meets every state: growth from
 // empty, churn at constant size (tombstones, same-size grows), erasure of most
 // entries (shrinking, with the idle hook called now and then), and re-growth.
 #pragma once
@@ -28,8 +29,10 @@ DifferentialResult run_differential(Lockstep<M>& ls, std::uint64_t ops, std::uin
   DifferentialResult out;
   std::mt19937_64 rng(seed);
   constexpr std::uint64_t kPeriodic = 1 << 16;     // full check every 64k ops
-  constexpr std::uint64_t kWhileMigrating = 4093;  // and this often mid-migration
+  constexpr std::uint64_t kWhileMigrating = 4093;  // and this often mid-migration,
+  constexpr int kChecksPerMigration = 16;          // at most this many times per migration
   bool was_migrating = false;
+  int checks_this_migration = 0;
   std::uint64_t last_check = 0;
   // The key space grows with the op count so the map reaches ~ops/6 entries.
   const std::uint64_t key_space = ops / 4 + 64;
@@ -66,7 +69,10 @@ DifferentialResult run_differential(Lockstep<M>& ls, std::uint64_t ops, std::uin
       }
       if (i % 10007 == 10006) ls.maintenance(std::chrono::microseconds(50));
       const bool migrating = ls.map().resize_counters().migrating;
-      if (migrating && (!was_migrating || i - last_check >= kWhileMigrating)) {
+      if (migrating && !was_migrating) checks_this_migration = 0;
+      if (migrating && (!was_migrating || (i - last_check >= kWhileMigrating &&
+                                           checks_this_migration < kChecksPerMigration))) {
+        ++checks_this_migration;
         check(i, true);
       } else if (i - last_check >= kPeriodic) {
         check(i, migrating);
