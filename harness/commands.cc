@@ -47,6 +47,7 @@ struct Commands {
   std::uint64_t reps = 1;
   std::string one_workload, one_mode = "closed", one_alloc, one_go_gc;
   std::uint64_t one_rep = 0, one_reps = 1, one_base_seed = 1, one_base_hash_seed = kDefaultHashSeed;
+  double one_load = 0;
   // suite
   std::string suite_name, suite_out, suite_timer = "auto";
   std::vector<std::string> suite_maps;
@@ -206,6 +207,7 @@ int run_one_command(const CLI::App& app, const Commands& c) {
   }
   if (!c.one_go_gc.empty()) cfg.go_gc = cli::parse_choice(c.one_go_gc, "go-gc", {"on", "off"}) == "on";
   else if (cfg.map == "go_runtime") cfg.go_gc = true;
+  cfg.load = c.one_load;
   cfg.rep = static_cast<unsigned>(c.one_rep);
   cfg.reps = static_cast<unsigned>(std::max<std::uint64_t>(1, c.one_reps));
   cfg.base_seed = c.one_base_seed;
@@ -283,6 +285,7 @@ std::unique_ptr<Commands, void (*)(Commands*)> add_commands(CLI::App& app) {
   cli::add_count(*k.run_one, "reps", k.one_reps, "repetitions of this run's group");
   cli::add_count(*k.run_one, "base-seed", k.one_base_seed, "the workload seed repetitions derive from");
   cli::add_count(*k.run_one, "base-hash-seed", k.one_base_hash_seed, "the hash seed repetitions derive from");
+  cli::add_number(*k.run_one, "load", k.one_load, "open loop: the share of the map's own throughput --rate is");
   add_run_flags(*k.run_one, k.one_flags);
   k.run_one->get_option("--out")->required();
 

@@ -149,6 +149,32 @@ void remove_temp_files(const std::string& out_dir, pid_t pid) {
   }
 }
 
+// The closed-loop twin of an open-loop run at a share of the map's own throughput:
+// same map, workload, key, value, n, allocation and repetition (any repetition if
+// that one has no result). Returns its ops_per_sec_uninstrumented, or 0.
+double own_throughput(const std::string& out_dir, const std::vector<RunConfig>& plan,
+                      const std::vector<RunRecord>& recs, const RunConfig& c) {
+  double any = 0;
+  for (std::size_t j = 0; j < plan.size(); ++j) {
+    const RunConfig& o = plan[j];
+    if (recs[j].status != "ok" || o.open_loop || o.map != c.map || o.workload.kind != c.workload.kind ||
+        o.workload.n != c.workload.n || o.key != c.key || o.value_bytes != c.value_bytes || o.alloc != c.alloc ||
+        o.go_gc != c.go_gc) {
+      continue;
+    }
+    try {
+      std::ifstream in(out_dir + "/" + o.run_id() + ".json");
+      const Json j = Json::parse(in);
+      const Json& v = j.at("summary").at("ops_per_sec_uninstrumented");
+      if (!v.is_number()) continue;
+      if (o.rep == c.rep) return v.get<double>();
+      any = v.get<double>();
+    } catch (const std::exception&) {
+    }
+  }
+  return any;
+}
+
 // Measured ops of an open-loop run, for the duration it announces.
 double expected_open_seconds(const RunConfig& c) {
   try {
@@ -160,7 +186,8 @@ double expected_open_seconds(const RunConfig& c) {
 
 }  // namespace
 
-int execute_plan(const PlanInfo& info, const std::vector<RunConfig>& plan, const std::string& out_dir) {
+int execute_plan(const PlanInfo& info, const std::vector<RunConfig>& planned, const std::string& out_dir) {
+  std::vector<RunConfig> plan = planned;  // open-loop rates at a share of throughput are set as the plan runs
   make_directories(out_dir);
   remove_temp_files(out_dir, 0);
   const std::string exe = self_exe();
@@ -181,8 +208,20 @@ int execute_plan(const PlanInfo& info, const std::vector<RunConfig>& plan, const
   const pid_t parent = ::getpid();
 
   for (std::size_t i = 0; i < plan.size() && g_stop == 0; ++i) {
-    const RunConfig& c = plan[i];
+    RunConfig& c = plan[i];
     std::fprintf(stderr, "[%zu/%zu] %s ... ", i + 1, plan.size(), c.run_id().c_str());
+    if (c.open_loop && c.load > 0) {
+      const double own = own_throughput(out_dir, plan, recs, c);
+      if (own <= 0) {
+        recs[i].status = "failed";
+        any_failed = true;
+        std::fprintf(stderr, "FAILED (no closed-loop throughput of %s at this workload and n to take %.0f%% of)\n",
+                     c.map.c_str(), c.load * 100);
+        write_manifest(out_dir, info, "running", started, "", wall(), plan, recs);
+        continue;
+      }
+      c.rate = c.load * own;
+    }
     if (c.open_loop) {
       const double s = expected_open_seconds(c);
       if (s >= 5) std::fprintf(stderr, "(open loop: about %.0f s) ", s);

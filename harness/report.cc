@@ -207,6 +207,7 @@ Json report_json(const RunConfig& cfg, const RunContext& ctx, const LoopResult& 
   c["ops"] = m.ops;
   c["load_ops"] = m.load_ops;
   c["rate"] = cfg.open_loop ? Json(cfg.rate) : Json(nullptr);
+  c["load"] = cfg.open_loop && cfg.load > 0 ? Json(cfg.load) : Json(nullptr);
   c["rep"] = cfg.rep;
   c["reps"] = cfg.reps;
   c["seed"] = cfg.workload.seed;

@@ -35,6 +35,7 @@ std::uint64_t derive_seed(std::uint64_t base, unsigned rep, unsigned salt) {
 std::string RunConfig::group() const {
   std::string id = std::string(workload_name(workload.kind)) + "." + key + ".v" + std::to_string(value_bytes) + "." +
                    mode_name() + "." + map + ".n" + std::to_string(workload.n) + workload_suffix(workload);
+  if (open_loop && load > 0) id += ".load" + std::to_string(static_cast<int>(load * 100 + 0.5));
   if (alloc && *alloc != AllocMode::kFresh) id += std::string(".") + alloc_mode_name(*alloc);
   if (go_gc && !*go_gc) id += ".gcoff";
   return id;
@@ -79,6 +80,7 @@ std::vector<std::string> RunConfig::to_child_args() const {
   if (workload.kind != WorkloadKind::kReplay) a.push_back("--n=" + std::to_string(workload.n));
   if (workload.ops != 0) a.push_back("--ops=" + std::to_string(workload.ops));
   if (open_loop) a.push_back("--rate=" + fmt_double(rate));
+  if (open_loop && load > 0) a.push_back("--load=" + fmt_double(load));
   if (alloc) a.push_back(std::string("--alloc=") + alloc_mode_name(*alloc));
   if (go_gc) a.push_back(std::string("--go-gc=") + (*go_gc ? "on" : "off"));
   if (!workload.trace_path.empty()) a.push_back("--trace=" + workload.trace_path);

@@ -25,6 +25,10 @@ struct RunConfig {
   unsigned value_bytes = 8;  // 8 | 64 | 256
   bool open_loop = false;
   double rate = 0;
+  // Open loop at a share of the map's own throughput: when > 0, the executor sets
+  // `rate` to load x ops_per_sec_uninstrumented of the same map's closed-loop run
+  // of this workload, key, value and n earlier in the plan (run id suffix .load<pct>).
+  double load = 0;
   std::uint64_t hash_seed = kDefaultHashSeed;  // this repetition's hash seed
   std::uint64_t base_seed = 1, base_hash_seed = kDefaultHashSeed;
   unsigned rep = 0, reps = 1;
@@ -44,7 +48,8 @@ struct RunConfig {
   std::string out_dir;
 
   std::string mode_name() const { return open_loop ? "open" : "closed"; }
-  // <workload>.<key>.v<value>.<mode>.<map>.n<n>[.zipf|.unif|.r<read%>][.system|.naive][.gcoff][.rep<i> when reps > 1]
+  // <workload>.<key>.v<value>.<mode>.<map>.n<n>[.zipf|.unif|.r<read%>][.load<pct>][.system|.naive][.gcoff]
+  // [.rep<i> when reps > 1]
   std::string run_id() const;
   // run_id() without the repetition: the key repetitions are aggregated under.
   std::string group() const;

@@ -19,7 +19,10 @@ using W = WorkloadKind;
 // included), so the queue drains between spikes and response time shows them.
 constexpr double kOpenRate = 5e5;
 
+// Every entry feeds a figure, table or claim (`feeds`); scripts/figures.py,
+// paper_data.py and check_claims.py select runs by the same configurations.
 std::vector<Suite> make_suites() {
+  const std::vector<std::string> redis = {"redis_dual", "redis_server"};
   return {
       {.name = "smoke",
        .summary = "seconds; the schema and pipeline tests: every workload, both modes, 2 repetitions",
@@ -27,28 +30,34 @@ std::vector<Suite> make_suites() {
            {
                {.n = 3000, .reps = 2, .peers = true, .feeds = "schema test"},
                {.open = true, .rate = kOpenRate, .n = 3000, .reps = 2, .feeds = "schema test (open loop)"},
+               {.open = true, .load = 0.5, .n = 3000, .reps = 1, .feeds = "schema test (rate sweep)"},
                {.n = 3000, .alloc = AllocMode::kSystem, .reps = 2, .feeds = "schema test (allocation modes)"},
                {.workload = W::kMixed, .n = 2000, .ops = 4000, .zipfian = true, .reps = 1, .feeds = "schema test"},
                {.workload = W::kChurn, .n = 2000, .ops = 4000, .reps = 1, .feeds = "schema test"},
                {.workload = W::kShrink, .n = 2000, .ops = 2000, .reps = 1, .feeds = "schema test"},
                {.workload = W::kReplay, .reps = 1, .feeds = "schema test"},
+               {.workload = W::kGrowRead, .n = 3000, .read_pct = 50, .reps = 1, .feeds = "schema test"},
            },
        .trace_n = 2000,
        .trace_ops = 4000,
        .noise_ops = 2000,
        .calibration_ms = 5},
       {.name = "quick",
-       .summary = "minutes; the README's first command: every claim checkable at small n, 3 repetitions",
+       .summary = "about 5 minutes on 2 cores; the README's first command: the claims checkable at small n",
        .entries =
            {
-               {.n = 1000000, .reps = 3, .peers = true, .feeds = "growth table, spike and fidelity claims"},
-               {.open = true, .rate = kOpenRate, .n = 1000000, .reps = 3, .feeds = "open-loop claims"},
-               {.n = 1000000, .alloc = AllocMode::kSystem, .reps = 3, .feeds = "allocation claims"},
-               {.value_bytes = 256, .n = 200000, .reps = 3, .feeds = "write amplification"},
+               {.n = 1000000, .reps = 3, .feeds = "growth table, spike claims, Go fidelity"},
+               {.n = 1000000, .reps = 3, .peers = true, .only = {"go_runtime"}, .feeds = "Go fidelity"},
+               {.n = 1000000, .alloc = AllocMode::kSystem, .reps = 3, .maps_only_in_house = true,
+                .feeds = "allocation claims"},
+               {.n = 200000, .reps = 3, .feeds = "write amplification (8-byte values), open-loop reference"},
                {.value_bytes = 64, .n = 200000, .reps = 3, .feeds = "write amplification"},
-               {.n = 200000, .reps = 3, .feeds = "write amplification (8-byte values at the same n)"},
+               {.value_bytes = 256, .n = 200000, .reps = 3, .feeds = "write amplification"},
+               {.n = 200000, .alloc = AllocMode::kSystem, .reps = 3, .peers = true, .only = redis,
+                .feeds = "Redis fidelity"},
+               {.open = true, .load = 0.7, .n = 200000, .reps = 3, .feeds = "open-loop claims"},
+               {.workload = W::kGrowRead, .n = 200000, .read_pct = 50, .reps = 3, .feeds = "lookups during migration"},
                {.workload = W::kShrink, .n = 200000, .ops = 100000, .reps = 3, .feeds = "shrink claims"},
-               {.workload = W::kChurn, .n = 100000, .ops = 200000, .reps = 3, .feeds = "churn table"},
            },
        .trace_n = 100000,
        .trace_ops = 200000},
@@ -56,22 +65,33 @@ std::vector<Suite> make_suites() {
        .summary = "about an hour on 2 cores; the reference results",
        .entries =
            {
-               {.n = 20000000, .reps = 5, .peers = true, .feeds = "growth table, spike claims, figures 1-4"},
-               {.n = 10000000, .alloc = AllocMode::kSystem, .reps = 5, .feeds = "allocation and fidelity"},
-               {.open = true, .rate = kOpenRate, .n = 10000000, .reps = 5, .feeds = "open-loop claims"},
-               {.n = 1000000, .reps = 3, .feeds = "scaling"},
-               {.value_bytes = 64, .n = 2000000, .reps = 3, .feeds = "write amplification"},
-               {.value_bytes = 256, .n = 2000000, .reps = 3, .feeds = "write amplification"},
-               {.n = 2000000, .reps = 3, .feeds = "write amplification (8-byte values at the same n)"},
-               {.key = "str16", .n = 2000000, .reps = 3, .feeds = "key types table"},
-               {.key = "str64", .n = 2000000, .reps = 3, .feeds = "key types table"},
-               {.workload = W::kMixed, .n = 2000000, .ops = 4000000, .zipfian = true, .reps = 3,
+               {.n = 20000000, .reps = 5, .feeds = "growth table, spike and tail claims, figures 1-4, Go fidelity, scaling"},
+               {.n = 20000000, .reps = 5, .peers = true, .only = {"go_runtime"}, .feeds = "Go fidelity figure"},
+               {.n = 10000000, .reps = 5, .maps_only_in_house = true, .feeds = "allocation claims, scaling"},
+               {.n = 10000000, .alloc = AllocMode::kSystem, .reps = 5, .maps_only_in_house = true,
+                .feeds = "allocation claims, fidelity figures"},
+               {.n = 4000000, .reps = 3, .feeds = "scaling"},
+               {.n = 4000000, .alloc = AllocMode::kSystem, .reps = 3, .peers = true, .only = redis,
+                .feeds = "Redis fidelity figure"},
+               {.n = 20000000, .alloc = AllocMode::kSystem, .reps = 5, .only = {"go_incremental"},
+                .feeds = "Go fidelity figure"},
+               {.n = 1000000, .reps = 3, .feeds = "scaling, write amplification (8-byte values), rate sweep reference"},
+               {.value_bytes = 64, .n = 1000000, .reps = 3, .feeds = "write amplification"},
+               {.value_bytes = 256, .n = 1000000, .reps = 3, .feeds = "write amplification"},
+               {.open = true, .load = 0.5, .n = 1000000, .reps = 3, .feeds = "open-loop rate sweep"},
+               {.open = true, .load = 0.7, .n = 1000000, .reps = 3, .feeds = "open-loop rate sweep"},
+               {.open = true, .load = 0.9, .n = 1000000, .reps = 3, .feeds = "open-loop rate sweep"},
+               {.open = true, .rate = kOpenRate, .n = 1000000, .reps = 3, .feeds = "open-loop rate sweep, claims"},
+               {.key = "str16", .n = 1000000, .reps = 3, .feeds = "key types table"},
+               {.key = "str64", .n = 1000000, .reps = 3, .feeds = "key types table"},
+               {.workload = W::kGrowRead, .n = 2000000, .read_pct = 50, .reps = 3, .feeds = "lookups during migration"},
+               {.workload = W::kMixed, .n = 1000000, .ops = 2000000, .zipfian = true, .reps = 3,
                 .feeds = "workloads table"},
-               {.workload = W::kChurn, .n = 2000000, .ops = 4000000, .reps = 3, .feeds = "workloads table"},
-               {.workload = W::kShrink, .n = 2000000, .ops = 2000000, .reps = 3, .feeds = "shrink claims"},
+               {.workload = W::kChurn, .n = 1000000, .ops = 2000000, .reps = 3, .feeds = "workloads table"},
+               {.workload = W::kShrink, .n = 1000000, .ops = 1000000, .reps = 3, .feeds = "shrink claims"},
            },
-       .trace_n = 1000000,
-       .trace_ops = 2000000},
+       .trace_n = 100000,
+       .trace_ops = 200000},
   };
 }
 
@@ -86,9 +106,18 @@ std::string describe(const SuiteEntry& e) {
   if (e.workload != W::kReplay) s += " N=" + human(e.n);
   if (e.ops != 0) s += " x " + human(e.ops) + " ops";
   if (e.workload == W::kMixed) s += e.zipfian ? " zipfian" : " uniform";
-  s += e.open ? " open loop at " + human(static_cast<std::uint64_t>(e.rate)) + " ops/s" : " closed";
-  if (e.alloc != AllocMode::kFresh) s += std::string(" --alloc=") + alloc_mode_name(e.alloc) + " (in-house maps)";
-  if (e.peers) s += " + peers";
+  if (!e.open) s += " closed";
+  else if (e.load > 0) s += " open loop at " + std::to_string(static_cast<int>(e.load * 100 + 0.5)) + "% of each map's own throughput";
+  else s += " open loop at " + human(static_cast<std::uint64_t>(e.rate)) + " ops/s";
+  if (e.alloc != AllocMode::kFresh) s += std::string(" --alloc=") + alloc_mode_name(e.alloc);
+  if (e.workload == W::kGrowRead) s += " (" + std::to_string(e.read_pct) + "% finds)";
+  if (e.maps_only_in_house) s += ", in-house maps";
+  if (!e.only.empty()) {
+    s += ", only";
+    for (const auto& m : e.only) s += " " + m;
+  } else if (e.peers) {
+    s += " + peers";
+  }
   s += ", R=" + std::to_string(e.reps);
   if (e.feeds[0] != '\0') s += "  [" + std::string(e.feeds) + "]";
   return s;
@@ -167,10 +196,14 @@ std::vector<RunConfig> build_suite(const std::string& name, const std::vector<st
       std::vector<std::string> names;
       for (const std::string& m : maps) {
         const MapEntry& me = require_map(m);
-        if (me.kind == MapKind::kPeer && !e.peers) continue;
-        if (e.maps_only_in_house && me.kind == MapKind::kAdapter) continue;
-        if (e.alloc != AllocMode::kFresh && !me.has_alloc_switch) continue;
-        if (me.kind == MapKind::kPeer && (e.workload != W::kInsertGrowth || e.open)) continue;
+        if (me.kind == MapKind::kPeer) {
+          // The real systems run closed-loop insert_growth (their allocation is their own).
+          if (!e.peers || e.workload != W::kInsertGrowth || e.open) continue;
+        } else {
+          if (e.alloc != AllocMode::kFresh && !me.has_alloc_switch) continue;
+          if (e.maps_only_in_house && me.kind == MapKind::kAdapter) continue;
+        }
+        if (!e.only.empty() && std::find(e.only.begin(), e.only.end(), m) == e.only.end()) continue;
         names.push_back(m);
       }
       shuffle_for(names, order_seed, rep, ei);
@@ -191,6 +224,7 @@ std::vector<RunConfig> build_suite(const std::string& name, const std::vector<st
         c.value_bytes = e.value_bytes;
         c.open_loop = e.open;
         c.rate = e.open ? e.rate : 0;
+        c.load = e.open ? e.load : 0;
         c.base_seed = opt.seed;
         c.base_hash_seed = kDefaultHashSeed;
         c.rep = rep;

@@ -16,7 +16,8 @@ struct SuiteEntry {
   const char* key = "u64";
   unsigned value_bytes = 8;
   bool open = false;
-  double rate = 0;  // open loop: ops per second
+  double rate = 0;  // open loop: ops per second ...
+  double load = 0;  // ... or this share of each map's own throughput (RunConfig::load)
   std::uint64_t n = 0;
   std::uint64_t ops = 0;  // 0: N
   bool zipfian = false;
@@ -25,6 +26,8 @@ struct SuiteEntry {
   unsigned reps = 3;
   bool peers = false;        // also run the peers (go_runtime with GC on and off, redis_server)
   bool maps_only_in_house = false;  // only the in-house maps (and peers, if set)
+  // Only these maps (and peers, if set); empty: every map the other rules allow.
+  std::vector<std::string> only;
   const char* feeds = "";    // the figure, table or claim this entry is for
 };
 
