@@ -52,6 +52,7 @@ struct Commands {
   std::string suite_name, suite_out, suite_timer = "auto";
   std::vector<std::string> suite_maps;
   std::uint64_t suite_seed = 1, suite_reps = 0;
+  double suite_scale = 1;
   bool dry_run = false;
 };
 
@@ -233,6 +234,8 @@ int suite_command(const Commands& c, const std::vector<std::string>& argv) {
   opt.timer = c.suite_timer;
   if (c.suite_reps > 1000) throw cli::UsageError("--reps must be in [1, 1000]");
   opt.reps = static_cast<unsigned>(c.suite_reps);
+  if (!(c.suite_scale > 0 && c.suite_scale <= 1)) throw cli::UsageError("--scale must be in (0, 1]");
+  opt.scale = c.suite_scale;
   const std::vector<RunConfig> plan = build_suite(c.suite_name, maps, c.suite_out, opt, !c.dry_run);
   if (c.dry_run) {
     std::string out;
@@ -297,6 +300,9 @@ std::unique_ptr<Commands, void (*)(Commands*)> add_commands(CLI::App& app) {
   cli::add_list(*k.suite, "maps", k.suite_maps, "a subset of the maps (default all)");
   cli::add_count(*k.suite, "seed", k.suite_seed, "base workload seed (default 1)");
   cli::add_count(*k.suite, "reps", k.suite_reps, "repetitions for every entry (default: each entry's own)");
+  cli::add_number(*k.suite, "scale", k.suite_scale,
+                  "every entry's n and ops times this, at least 1000 (default 1): for trying the pipeline on a "
+                  "small machine or in tests; results at another scale than the suite's own");
   cli::add_choice(*k.suite, "timer", k.suite_timer, {"auto", "tsc", "steady"}, "clock source (default auto)");
   k.suite->add_flag("--dry-run", k.dry_run, "print the plan's run ids and exit");
 

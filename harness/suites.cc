@@ -213,8 +213,11 @@ std::vector<RunConfig> build_suite(const std::string& name, const std::vector<st
         c.map = m;
         c.alloc = me.has_alloc_switch ? std::optional<AllocMode>(e.alloc) : std::nullopt;
         c.workload.kind = e.workload;
-        c.workload.n = e.workload == W::kReplay ? suite->trace_n + suite->trace_ops : e.n;
-        c.workload.ops = e.ops;
+        auto scaled = [&](std::uint64_t v) {
+          return v == 0 || opt.scale == 1 ? v : std::max<std::uint64_t>(1000, static_cast<std::uint64_t>(v * opt.scale));
+        };
+        c.workload.n = e.workload == W::kReplay ? suite->trace_n + suite->trace_ops : scaled(e.n);
+        c.workload.ops = scaled(e.ops);
         c.workload.zipfian = e.zipfian;
         c.workload.read_pct = e.read_pct;
         c.workload.update_pct = e.update_pct;

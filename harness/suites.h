@@ -44,6 +44,7 @@ struct SuiteOptions {
   std::uint64_t seed = 1;
   std::string timer = "auto";
   unsigned reps = 0;  // > 0: overrides every entry's repetitions
+  double scale = 1;   // every entry's n and ops times this (at least 1000): pipeline tests only
 };
 
 const std::vector<Suite>& suites();
