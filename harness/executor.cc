@@ -151,7 +151,10 @@ void remove_temp_files(const std::string& out_dir, pid_t pid) {
 
 // The closed-loop twin of an open-loop run at a share of the map's own throughput:
 // same map, workload, key, value, n, allocation and repetition (any repetition if
-// that one has no result). Returns its ops_per_sec_uninstrumented, or 0.
+// that one has no result). Returns its ops_per_sec: the instrumented throughput,
+// because the open loop carries the same per-op instrument, so that is the rate it
+// can sustain (a share of the uninstrumented one can exceed it and would measure
+// the instrument's overload, not the map). 0 if there is none.
 double own_throughput(const std::string& out_dir, const std::vector<RunConfig>& plan,
                       const std::vector<RunRecord>& recs, const RunConfig& c) {
   double any = 0;
@@ -165,7 +168,7 @@ double own_throughput(const std::string& out_dir, const std::vector<RunConfig>& 
     try {
       std::ifstream in(out_dir + "/" + o.run_id() + ".json");
       const Json j = Json::parse(in);
-      const Json& v = j.at("summary").at("ops_per_sec_uninstrumented");
+      const Json& v = j.at("summary").at("ops_per_sec");
       if (!v.is_number()) continue;
       if (o.rep == c.rep) return v.get<double>();
       any = v.get<double>();

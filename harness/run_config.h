@@ -26,8 +26,9 @@ struct RunConfig {
   bool open_loop = false;
   double rate = 0;
   // Open loop at a share of the map's own throughput: when > 0, the executor sets
-  // `rate` to load x ops_per_sec_uninstrumented of the same map's closed-loop run
-  // of this workload, key, value and n earlier in the plan (run id suffix .load<pct>).
+  // `rate` to load x ops_per_sec (instrumented: what an open loop carrying the same
+  // instrument can sustain) of the same map's closed-loop run of this workload, key,
+  // value and n earlier in the plan (run id suffix .load<pct>).
   double load = 0;
   std::uint64_t hash_seed = kDefaultHashSeed;  // this repetition's hash seed
   std::uint64_t base_seed = 1, base_hash_seed = kDefaultHashSeed;

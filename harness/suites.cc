@@ -107,7 +107,7 @@ std::string describe(const SuiteEntry& e) {
   if (e.ops != 0) s += " x " + human(e.ops) + " ops";
   if (e.workload == W::kMixed) s += e.zipfian ? " zipfian" : " uniform";
   if (!e.open) s += " closed";
-  else if (e.load > 0) s += " open loop at " + std::to_string(static_cast<int>(e.load * 100 + 0.5)) + "% of each map's own throughput";
+  else if (e.load > 0) s += " open loop at " + std::to_string(static_cast<int>(e.load * 100 + 0.5)) + "% of each map's own (instrumented) throughput";
   else s += " open loop at " + human(static_cast<std::uint64_t>(e.rate)) + " ops/s";
   if (e.alloc != AllocMode::kFresh) s += std::string(" --alloc=") + alloc_mode_name(e.alloc);
   if (e.workload == W::kGrowRead) s += " (" + std::to_string(e.read_pct) + "% finds)";
