@@ -14,6 +14,7 @@
 #include "maps/go_incremental.h"
 #include "maps/map_api.h"
 #include "maps/overflow_slab.h"
+#include "maps/paced_flat.h"
 #include "maps/redis_dual.h"
 
 namespace rehashlab {
@@ -53,7 +54,7 @@ struct MapList {
 };
 
 // In-house variants first, then the production adapters.
-using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap,
+using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap, PacedFlatMap,
                         StdUnorderedMap, BoostFlatMap, BoostFcaMap, TslRobinMap, AbslFlatMap>;
 
 // "a, b, c" for error messages.

@@ -1,0 +1,888 @@
+// paced_flat: rehashlab's own map. An open-addressing flat table (the lookup of
+// Boost's unordered_flat_map) whose growth is an incremental migration paced to
+// the fewest entries per write that still finishes in time, so that neither the
+// grow nor the migration puts a large operation on the tail.
+//
+// Layout. 2^B groups of 15 slots. A group is one block: 16 control bytes, then
+// its 15 slots {K key; V value} inline (for u64 -> u64 a 256-byte block, four
+// cache lines; the control bytes share the first line with slots 0-2). Boost
+// (boost/unordered/detail/foa.hpp, group15) keeps control bytes and slots in two
+// arrays; here a hit reads two lines of one block, normally in the same page.
+// Control bytes:
+//  * bytes 0-14, one per slot: 0 = empty, else the slot's tag, the hash's low
+//    byte with 0 mapped to 1 (8 bits of hash, as Boost; Abseil spends one bit
+//    on empty/deleted and keeps 7);
+//  * byte 15, the overflow byte: bit (tag & 7) is set when an insert of a key
+//    with that tag found the group full and probed on (Boost's ofw byte).
+// Empty is 0 and a group with no overflow is all zero, so a zero page is a valid
+// empty table: a new array costs no O(n) initialisation (AllocMode::kFresh).
+// Erase writes 0 over the tag (no tombstones, as Boost). The 15 tags are
+// matched against a byte at once: SSE2 compare + movemask, or a portable SWAR
+// version over two 64-bit words (exact, no false positives) elsewhere.
+//
+// Lookup. Home group = hash >> (64 - B) (the high bits: see "Order" below);
+// probe groups home, +1, +3, +6, ... (triangular numbers, which visit every
+// group of a power-of-two table once, as Boost's pow2_quadratic_prober). At
+// each group compare the key of every slot whose tag matches; stop at a group
+// whose overflow byte lacks the key's bit, or after max_probe steps (the
+// largest probe step any insert into the table used). The probe loop is
+// find_in(); inserts take the first group with an empty slot on the same
+// sequence (free_slot()), setting the overflow bit of each full group passed.
+//
+// Load. At most max_load = 7/8 of the slots are used (Boost's 0.875). As in
+// Boost, erasing from a group whose overflow byte has the erased tag's bit
+// lowers max_load by one (the freed slot does not shorten any probe that
+// passes the group), so insert/erase churn ends in a rebuild instead of probe
+// lengths that drift upward (counter drift).
+//
+// Growth. A grow is triggered only by an insert of a new key, when no
+// migration runs and size + 1 > max_load. With S = size, the new array has the
+// smallest 2^B' groups (never fewer than now) whose max_load' >= S + S/8 + 1:
+// normally double, the same size when drift triggered it and the slack allows
+// (Boost asks for S/61; S/8 bounds the quota below by 32). Starting a grow
+// allocates the new array (only this can throw; the map is then unchanged),
+// keeps the current one as the old array and moves nothing.
+//
+// Pacing (the point of this map). Let R = entries still in the old array and
+// G = max_load' - size = inserts of new keys left before the new array would be
+// due to grow; S and G0 are R and G when the grow starts. G only falls by
+// inserts of new keys, one each; erases raise it or leave it. Every write
+// (insert_or_assign, erase) while migrating first moves
+//     quota = max(q0, R - floor(S * (G - 1) / G0)),  q0 = ceil(kPaceFactor * S / G0)
+// entries. q0 (>= 1) is the plan: finish within G0 / kPaceFactor inserts, a
+// quarter of the slack (a doubling from a full table has G0 ~ S, so q0 = 4;
+// q0 <= kPaceFactor * kMinSlackDivisor = 32 always). A quarter rather than the
+// whole slack bounds how long the old array is held: the mean bytes per entry
+// stays within ~10% of a table without migration. The second term is the
+// guarantee: the fewest moves that keep R on or below the line from (G0, S) to
+// (0, 0) should this write insert a new key, i.e. R * G0 <= S * G after every
+// write (checked by check_invariants). At G = 1 it is R: the write moves all
+// that is left. Hence every migration ends before the insert that would bring
+// the new array to its threshold, and no grow ever starts while one runs.
+// Inserts cannot outrun this pace (it is counted in inserts); what can fall
+// behind the plan is a step cut short by its scan bound (below), and then the
+// guarantee term raises the quota (tests: PacingGuaranteeHolds*, ScanBounded*).
+//
+// Migration step. A cursor walks the old array in group order; every old group
+// below it is empty. The step moves the cursor group's live entries one by one
+// (lowest slot first) into the new array, clearing their tags, and advances the
+// cursor when the group is empty. A step stops when it has moved `quota`
+// entries, or when it has read kScanGroupsPerWrite + quota control words and
+// moved what the guarantee needs (empty groups left by erasure cost a read
+// each, bounded per write unless the guarantee needs more). The migration ends
+// when R = 0.
+//
+// Order. Because the home group is the hash's top B bits, a doubling sends old
+// group g to new groups 2g and 2g + 1 (same size: g). Walking the old array in
+// order therefore reads it sequentially and also writes the new array nearly
+// sequentially (a few groups behind or ahead, by probe displacement): a move is
+// a hash and two cache-friendly copies, not a random write. Go (evacuate) and
+// Redis (rehashStep) also walk in order, but their bucket = hash & mask sends
+// neighbours to unrelated places in the new array.
+//
+// Where a key is while migrating: in the new array, or in the old array at a
+// group at or beyond the cursor; never both. Reads and writes look where it is
+// likely to be first: if the key's old home group is >= cursor, the old array
+// first (an entry not moved yet can only be there), then the new one; else the
+// new array first, then the old one, where the probe skips (without reading)
+// every group below the cursor and stops after the old array's max_probe steps
+// -- usually no memory access at all. Inserts of new keys go to the new array,
+// erases remove from whichever array holds the key, finds do no migration work.
+//
+// Residual spikes (what moving few entries per write does not fix by itself).
+//  * Page faults. A new array comes from fresh zero pages (kFresh: ZeroedArray's
+//    mmap), so no write pays an O(n) fill, but every page still costs one first
+//    touch. On the VM this was developed on a first touch costs ~1.4 us
+//    (results/bench/README.md), about twice a typical write, and a table has
+//    one page per ~120 slots: left to random inserts, ~1.3% of writes would pay
+//    one, setting the p99. So the map pre-faults its new array ahead of use,
+//    kPrefaultPagesPerWrite pages per write (madvise(MADV_POPULATE_WRITE), or
+//    one atomic write per page where that is not available) from the start of
+//    the grow until the whole array is resident. That makes the faulting writes
+//    few (one per 32 pages) at a bounded cost each (~45 us), and the window in
+//    which random inserts can find an untouched page short (array pages / 32
+//    writes). Deliberate difference from "one page per write": it trades the
+//    p99 for a bounded number of bounded ops.
+//  * Old array release (kFresh). As the cursor advances, pages wholly below it
+//    go back to the OS (ZeroedArray::release_prefix) in batches of
+//    kReleaseBatchBytes. When the migration ends the rest is released in the
+//    same batches by later writes ("retiring"; freed at once if a new grow
+//    starts first, counter forced_retire_frees).
+//  * AllocMode::kSystem / kNaive: calloc / operator new + memset of the whole new
+//    array when the grow starts, no pre-faulting, and one free of the whole old
+//    array on the write that ends the migration -- what the real systems do.
+//
+// Invariants (check_invariants):
+//  * size == live slots of the new array + live slots of the old array at
+//    groups >= cursor; every live slot's tag is tag(hash(key)) and find_in
+//    from its key's home group reaches that very slot (reachable through the
+//    overflow bytes, within max_probe, first match); an old-array key is not in
+//    the new array, and the migrating lookup finds it (exactly one table);
+//  * size <= max_load <= 7/8 of the slots; max_probe < groups;
+//  * while migrating: 0 < R, cursor <= old groups, released old pages lie below
+//    the cursor's block, G >= 1, R * G0 <= S * G (the pace never falls behind
+//    its own guarantee), the last write moved at most its quota;
+//  * grows_started == migrations_completed + (1 while migrating);
+//  * pre-fault progress within the array; busy flag == (migrating or
+//    pre-faulting or retiring).
+//
+// Deliberate differences from Boost (beyond incremental growth): inline slots
+// next to their control bytes; no xmx post-mixing of the hash (the harness's
+// SeededHash already avalanches); the overflow bit comes from the tag (Boost:
+// hash % 8, the same bits); a max_probe bound per table, which Boost does not
+// need; grows leave S/8 slack, not S/61; no shrink (neither does Boost).
+//
+// Counters. ResizeCounters: grows_started / migrations_completed /
+// old_arrays_freed as usual (the first allocation is not a grow);
+// entries_moved; payload_bytes_moved = entries_moved * (sizeof K + sizeof V);
+// index_bytes_moved = one tag byte per moved entry. Map-specific
+// (for_each_counter):
+//  doubling_grows / cleanup_grows   grows to a larger array / to the same size
+//  log2_groups                      B of the current (new) array
+//  capacity                         slots of the current array
+//  growing                          1 while a migration runs
+//  cursor                           the migration cursor (old group), 0 if none
+//  old_entries                      R, entries still in the old array
+//  gap                              G = max_load' - size while migrating, else 0
+//  pace_quota / max_pace_quota      q0 of the running migration (0 if none) / max
+//  max_write_quota                  largest quota any write had (q0 or the guarantee's)
+//  last_write_moved / max_write_moved   entries the last / any write moved
+//  migration_ops                    writes that did migration work
+//  slots_scanned                    old slots examined by migration steps
+//                                   (15 per control word read; re-reads count)
+//  max_groups_scanned_per_write     most control words one step read
+//  old_bytes_released               old-array bytes returned in batches
+//  release_batches                  release_prefix calls that returned bytes
+//  retiring_bytes                   old-array bytes still held after migration
+//  forced_retire_frees              retiring arrays freed at once by a new grow
+//  prefault_pages / prefault_batches   pages pre-faulted / writes that did it
+//  max_probe                        max_probe of the current array
+//  drift                            max_load decrements by erasure (all arrays)
+#pragma once
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "maps/map_api.h"
+#include "maps/memory.h"
+
+namespace rehashlab {
+namespace paced_flat {
+
+inline constexpr std::size_t kGroupSlots = 15;
+inline constexpr std::size_t kCtrlBytes = 16;
+inline constexpr std::size_t kOverflowByte = 15;
+inline constexpr std::uint32_t kSlotBits = 0x7fff;  // one bit per slot in a match mask
+
+// The tag stored for a hash: its low byte, never 0 (0 means empty).
+REHASHLAB_ALWAYS_INLINE std::uint8_t tag_of(std::uint64_t h) {
+  const auto t = static_cast<std::uint8_t>(h);
+  return static_cast<std::uint8_t>(t | static_cast<std::uint8_t>(t == 0));
+}
+// The overflow-byte bit of a tag.
+REHASHLAB_ALWAYS_INLINE std::uint8_t overflow_bit(std::uint8_t tag) {
+  return static_cast<std::uint8_t>(1u << (tag & 7));
+}
+
+// Portable group match: two 64-bit words, exact per-byte equality.
+struct SwarGroup {
+  // Bit i (i < 15) set iff ctrl[i] == byte.
+  static std::uint32_t match(const unsigned char* ctrl, std::uint8_t byte) {
+    std::uint64_t lo, hi;
+    std::memcpy(&lo, ctrl, 8);
+    std::memcpy(&hi, ctrl + 8, 8);
+    const std::uint64_t pattern = 0x0101010101010101ull * byte;
+    return (gather(zero_bytes(lo ^ pattern)) | gather(zero_bytes(hi ^ pattern)) << 8) & kSlotBits;
+  }
+
+ private:
+  // Bit 8i+7 set iff byte i of x is 0 (no false positives: no carries cross bytes).
+  static std::uint64_t zero_bytes(std::uint64_t x) {
+    constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
+    return ~(((x & kLow7) + kLow7) | x | kLow7);
+  }
+  // Moves bit 8i+7 to bit i (the multiply places each byte's bit in the top
+  // byte at a distinct position, so no sums carry).
+  static std::uint32_t gather(std::uint64_t m) {
+    return static_cast<std::uint32_t>(((m >> 7) * 0x0102040810204080ull) >> 56);
+  }
+};
+
+#if defined(__SSE2__)
+// SSE2 group match (every x86-64 CPU has it): one compare, one movemask.
+struct Sse2Group {
+  static std::uint32_t match(const unsigned char* ctrl, std::uint8_t byte) {
+    const __m128i c = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl));
+    const __m128i eq = _mm_cmpeq_epi8(c, _mm_set1_epi8(static_cast<char>(byte)));
+    return static_cast<std::uint32_t>(_mm_movemask_epi8(eq)) & kSlotBits;
+  }
+};
+#endif
+
+#if defined(__SSE2__) && !defined(REHASHLAB_PACED_FLAT_SWAR)
+using Group = Sse2Group;
+#else
+using Group = SwarGroup;
+#endif
+
+inline std::size_t page_size() {
+  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+#if defined(MADV_POPULATE_WRITE)
+inline constexpr int kMadvPopulateWrite = MADV_POPULATE_WRITE;
+#else
+inline constexpr int kMadvPopulateWrite = 23;  // Linux >= 5.14; older kernels say EINVAL
+#endif
+
+// Makes the whole pages of [p, p + bytes) resident and writable, as a first write
+// would, without changing their contents. Returns pages touched.
+inline std::size_t prefault(unsigned char* p, std::size_t bytes) {
+  static bool populate_works = true;
+  const std::size_t page = page_size();
+  if (populate_works && ::madvise(p, bytes, kMadvPopulateWrite) == 0) return bytes / page;
+  populate_works = false;
+  for (std::size_t off = 0; off < bytes; off += page) __atomic_fetch_or(p + off, 0, __ATOMIC_RELAXED);
+  return bytes / page;
+}
+
+// Where the slots of a block start and how large a block is, for K -> V.
+template <class K, class V>
+struct Layout {
+  struct Slot {
+    K key;
+    V value;
+  };
+  static constexpr std::size_t kAlign = std::max<std::size_t>(16, alignof(Slot));
+  static_assert(ZeroedArray::kCacheLine % kAlign == 0, "blocks must be aligned by the array's alignment");
+  static constexpr std::size_t kSlotsOffset = (kCtrlBytes + alignof(Slot) - 1) / alignof(Slot) * alignof(Slot);
+  static constexpr std::size_t kBlockBytes = (kSlotsOffset + kGroupSlots * sizeof(Slot) + kAlign - 1) / kAlign * kAlign;
+};
+
+}  // namespace paced_flat
+
+template <class K, class V, class Hash = SeededHash<K>>
+class PacedFlatMap {
+  using L = paced_flat::Layout<K, V>;
+  using Slot = typename L::Slot;
+  using Group = paced_flat::Group;
+  static constexpr std::size_t kBlockBytes = L::kBlockBytes;
+  static constexpr std::size_t kGroupSlots = paced_flat::kGroupSlots;
+  static constexpr std::size_t kOverflowByte = paced_flat::kOverflowByte;
+  static_assert(std::is_nothrow_move_constructible_v<K> && std::is_nothrow_move_constructible_v<V>,
+                "migration moves entries and must not throw");
+
+ public:
+  using key_type = K;
+  using mapped_type = V;
+  using hasher = Hash;
+  static constexpr std::string_view kName = "paced_flat";
+  static constexpr bool kInHouse = true;
+
+  // Plan: finish a migration within 1/kPaceFactor of the slack G0.
+  static constexpr std::size_t kPaceFactor = 4;
+  // A grow leaves at least S / kMinSlackDivisor inserts of slack (bounds q0 by
+  // kPaceFactor * kMinSlackDivisor).
+  static constexpr std::size_t kMinSlackDivisor = 8;
+  // Control words a migration step may read beyond its quota (once it has
+  // moved what the guarantee needs).
+  static constexpr std::size_t kScanGroupsPerWrite = 16;
+  // Pages of the new array pre-faulted per write until it is all resident (kFresh).
+  static constexpr std::size_t kPrefaultPagesPerWrite = 32;
+  // Old-array bytes returned per release (kFresh): one munmap per 64 pages.
+  static constexpr std::size_t kReleaseBatchBytes = std::size_t{256} << 10;
+  // The first array: 2 groups (30 slots).
+  static constexpr unsigned kMinLog2Groups = 1;
+
+  PacedFlatMap(const Hash& hash, MemoryCounter& mem, AllocMode mode = AllocMode::kFresh)
+      : hash_(hash), mem_(&mem), mode_(mode) {
+    reset_to_empty(cur_);
+  }
+  PacedFlatMap(const PacedFlatMap&) = delete;
+  PacedFlatMap& operator=(const PacedFlatMap&) = delete;
+  ~PacedFlatMap() { destroy_entries(); }
+
+  bool insert_or_assign(const K& key, const V& value) {
+    const std::uint64_t h = hash_(key);
+    if (busy_) [[unlikely]] return insert_busy(h, key, value);
+    if (Slot* s = find_in<false>(cur_, h, key, 0)) {
+      s->value = value;
+      return false;
+    }
+    if (size_ >= cur_.max_load) [[unlikely]] return insert_with_grow(h, key, value);
+    emplace(h, key, value);
+    return true;
+  }
+
+  const V* find(const K& key) {
+    const std::uint64_t h = hash_(key);
+    const Slot* s = migrating() ? find_migrating(h, key) : find_in<false>(cur_, h, key, 0);
+    return s != nullptr ? &s->value : nullptr;
+  }
+
+  bool erase(const K& key) {
+    const std::uint64_t h = hash_(key);
+    if (busy_) [[unlikely]] return erase_busy(h, key);
+    Slot* s = find_in<false>(cur_, h, key, 0);
+    if (s == nullptr) return false;
+    erase_slot(cur_, s);
+    return true;
+  }
+
+  std::size_t size() const { return size_; }
+
+  // Drops every entry and both arrays; the map is as constructed (no array).
+  void clear() {
+    destroy_entries();
+    if (migrating()) {
+      ++counters_.migrations_completed;  // abandoned: nothing reads it any more
+      ++counters_.old_arrays_freed;
+      old_ = Table();
+    }
+    free_retiring(false);
+    cur_ = Table();
+    reset_to_empty(cur_);
+    size_ = 0;
+    cursor_ = 0;
+    pace_quota_ = 0;
+    busy_ = false;
+  }
+
+  template <class F>
+  void for_each(F&& f) const {
+    if (migrating()) visit_table(old_, cursor_, f);
+    visit_table(cur_, 0, f);
+  }
+
+  ResizeCounters resize_counters() const {
+    ResizeCounters c = counters_;
+    c.migrating = migrating();
+    return c;
+  }
+
+  template <class F>
+  void for_each_counter(F&& f) const {
+    f("doubling_grows", doubling_grows_);
+    f("cleanup_grows", counters_.grows_started - doubling_grows_);
+    f("log2_groups", has_array(cur_) ? static_cast<std::uint64_t>(64 - cur_.shift) : 0);
+    f("capacity", has_array(cur_) ? (cur_.mask + 1) * kGroupSlots : 0);
+    f("growing", migrating() ? 1 : 0);
+    f("cursor", migrating() ? cursor_ : 0);
+    f("old_entries", old_.count);
+    f("gap", migrating() ? cur_.max_load - size_ : 0);
+    f("pace_quota", migrating() ? pace_quota_ : 0);
+    f("max_pace_quota", max_pace_quota_);
+    f("max_write_quota", max_write_quota_);
+    f("last_write_moved", last_write_moved_);
+    f("max_write_moved", max_write_moved_);
+    f("migration_ops", migration_ops_);
+    f("slots_scanned", groups_scanned_ * kGroupSlots);
+    f("max_groups_scanned_per_write", max_groups_scanned_);
+    f("old_bytes_released", old_bytes_released_);
+    f("release_batches", release_batches_);
+    f("retiring_bytes", retiring_ ? retiring_.size_bytes() - retiring_.released_bytes() : 0);
+    f("forced_retire_frees", forced_retire_frees_);
+    f("prefault_pages", prefault_pages_);
+    f("prefault_batches", prefault_batches_);
+    f("max_probe", cur_.max_probe);
+    f("drift", drift_);
+  }
+
+  void maintenance(std::chrono::nanoseconds) {}  // all growth work is paced on writes
+
+  void check_invariants() const {
+    require_invariant(counters_.grows_started == counters_.migrations_completed + (migrating() ? 1 : 0),
+                      "grows started != migrations completed (+1 while migrating)");
+    require_invariant(busy_ == (migrating() || prefault_pending() || static_cast<bool>(retiring_)),
+                      "busy flag differs from (migrating or pre-faulting or retiring)");
+    std::size_t live = check_table(cur_, false);
+    require_invariant(live == cur_.count, "new array: count differs from its live slots");
+    require_invariant(size_ <= cur_.max_load, "size above max_load: a grow was due and did not happen");
+    require_invariant(cur_.prefault_next <= cur_.prefault_end, "pre-fault progress beyond the array");
+    if (migrating()) {
+      require_invariant(old_.count > 0, "migration still running with no entry left in the old array");
+      require_invariant(cursor_ <= old_.mask, "cursor beyond the old array's last group");
+      require_invariant(old_.storage.released_bytes() <= cursor_ * kBlockBytes,
+                        "released old pages reach the cursor's group");
+      const std::size_t old_live = check_table(old_, true);
+      require_invariant(old_live == old_.count, "old array: count differs from its live slots at/after the cursor");
+      require_invariant(cur_.max_load > size_, "migrating with no slack left (G = 0)");
+      const std::size_t gap = cur_.max_load - size_;
+      require_invariant(static_cast<unsigned __int128>(old_.count) * pace_g0_ <=
+                            static_cast<unsigned __int128>(pace_s0_) * gap,
+                        "pace fell behind its guarantee: R / G above S / G0");
+      require_invariant(last_write_moved_ <= last_write_quota_, "the last write moved more than its quota");
+    } else {
+      require_invariant(old_.count == 0 && !has_array(old_), "an old array outlived its migration");
+    }
+    require_invariant(size_ == cur_.count + old_.count, "size() != entries in both arrays");
+  }
+
+  // --- Test-only observability and knobs --------------------------------------
+  bool migrating() const { return old_.base != nullptr; }
+  std::size_t cursor() const { return cursor_; }
+  std::size_t old_entries() const { return old_.count; }
+  std::size_t gap() const { return migrating() ? cur_.max_load - size_ : 0; }
+  std::size_t max_load() const { return cur_.max_load; }
+  std::size_t capacity() const { return has_array(cur_) ? (cur_.mask + 1) * kGroupSlots : 0; }
+  std::size_t pace_quota() const { return migrating() ? pace_quota_ : 0; }
+  std::size_t last_write_moved() const { return last_write_moved_; }
+  std::size_t last_write_quota() const { return last_write_quota_; }
+  bool prefault_pending() const { return cur_.prefault_next < cur_.prefault_end; }
+  AllocMode alloc_mode() const { return mode_; }
+  // Whether `key` is in the old (not yet moved) / the new array.
+  bool in_old_array(const K& key) const {
+    return migrating() && find_in<true>(old_, hash_(key), key, cursor_) != nullptr;
+  }
+  bool in_new_array(const K& key) const { return find_in<false>(cur_, hash_(key), key, 0) != nullptr; }
+  // Old-array bytes not yet returned to the OS (migrating or retiring).
+  std::size_t old_array_bytes_held() const {
+    std::size_t held = retiring_ ? retiring_.size_bytes() - retiring_.released_bytes() : 0;
+    if (migrating()) held += old_.storage.size_bytes() - old_.storage.released_bytes();
+    return held;
+  }
+  // The current array's bytes (for residency checks).
+  const unsigned char* array_data() const { return has_array(cur_) ? cur_.base : nullptr; }
+  std::size_t array_bytes() const { return has_array(cur_) ? cur_.storage.size_bytes() : 0; }
+  // Scales the planned quota q0 (kPaceFactor by default); 0 leaves only the
+  // guarantee term, i.e. a pace that falls behind its plan on every write.
+  // Applies to the running migration too.
+  void set_pace_factor_for_testing(std::size_t factor) {
+    pace_factor_ = factor;
+    if (migrating()) pace_quota_ = planned_quota(pace_s0_, pace_g0_);
+  }
+
+ private:
+  struct Table {
+    ZeroedArray storage;            // the blocks; empty for the shared empty table
+    unsigned char* base = nullptr;  // first block; nullptr: no table
+    std::size_t mask = 0;           // groups - 1
+    unsigned shift = 63;            // 64 - B: home group = hash >> shift
+    std::size_t count = 0;          // live slots
+    std::size_t max_load = 0;       // size allowed before a grow; lowered by drift
+    std::size_t max_probe = 0;      // largest probe step any insert used
+    std::size_t prefault_next = 0;  // bytes from base pre-faulted so far
+    std::size_t prefault_end = 0;   // bytes to pre-fault (kFresh, mmapped arrays)
+
+    Table() = default;
+    Table(Table&& o) noexcept { *this = std::move(o); }
+    Table& operator=(Table&& o) noexcept {
+      storage = std::move(o.storage);
+      base = std::exchange(o.base, nullptr);
+      mask = std::exchange(o.mask, 0);
+      shift = std::exchange(o.shift, 63);
+      count = std::exchange(o.count, 0);
+      max_load = std::exchange(o.max_load, 0);
+      max_probe = std::exchange(o.max_probe, 0);
+      prefault_next = std::exchange(o.prefault_next, 0);
+      prefault_end = std::exchange(o.prefault_end, 0);
+      return *this;
+    }
+  };
+
+  // Two all-zero blocks: the table of a map with no array. max_load 0 sends the
+  // first insert to insert_with_grow before anything writes here.
+  alignas(ZeroedArray::kCacheLine) static inline unsigned char empty_blocks_[2 * kBlockBytes] = {};
+
+  static void reset_to_empty(Table& t) {
+    t.base = empty_blocks_;
+    t.mask = 1;
+    t.shift = 63;
+  }
+  // has_array reports whether t owns blocks (not the shared empty table).
+  static bool has_array(const Table& t) { return t.base != nullptr && t.base != empty_blocks_; }
+
+  static std::size_t max_load_for(std::size_t groups) {
+    const std::size_t slots = groups * kGroupSlots;
+    return slots - slots / 8;
+  }
+
+  static Slot* slot_at(unsigned char* block, unsigned i) {
+    return std::launder(reinterpret_cast<Slot*>(block + L::kSlotsOffset + i * sizeof(Slot)));
+  }
+  static const Slot* slot_at(const unsigned char* block, unsigned i) {
+    return std::launder(reinterpret_cast<const Slot*>(block + L::kSlotsOffset + i * sizeof(Slot)));
+  }
+  static std::uint32_t occupied(const unsigned char* block) { return ~Group::match(block, 0) & paced_flat::kSlotBits; }
+
+  // THE lookup probe. With kSkip, groups below `skip_below` (the migration
+  // cursor: empty, possibly unmapped) are stepped over without being read.
+  template <bool kSkip>
+  REHASHLAB_ALWAYS_INLINE Slot* find_in(const Table& t, std::uint64_t h, const K& key, std::size_t skip_below) const {
+    const std::uint8_t tag = paced_flat::tag_of(h);
+    std::size_t pos = static_cast<std::size_t>(h >> t.shift);
+    for (std::size_t step = 0;;) {
+      if (!kSkip || pos >= skip_below) {
+        unsigned char* block = t.base + pos * kBlockBytes;
+        for (std::uint32_t m = Group::match(block, tag); m != 0; m &= m - 1) {
+          Slot* s = slot_at(block, static_cast<unsigned>(std::countr_zero(m)));
+          if (s->key == key) [[likely]] return s;
+        }
+        if ((block[kOverflowByte] & paced_flat::overflow_bit(tag)) == 0) [[likely]] return nullptr;
+      }
+      if (step == t.max_probe) return nullptr;
+      pos = (pos + ++step) & t.mask;
+    }
+  }
+
+  // The insert probe: the first group with an empty slot on the key's probe
+  // sequence (one exists: count < slots), marking the full groups passed.
+  struct FreeSlot {
+    unsigned char* block;
+    unsigned index;
+  };
+  REHASHLAB_ALWAYS_INLINE static FreeSlot free_slot(Table& t, std::uint64_t h) {
+    const std::uint8_t bit = paced_flat::overflow_bit(paced_flat::tag_of(h));
+    std::size_t pos = static_cast<std::size_t>(h >> t.shift);
+    for (std::size_t step = 0;;) {
+      unsigned char* block = t.base + pos * kBlockBytes;
+      const std::uint32_t empty = Group::match(block, 0);
+      if (empty != 0) {
+        t.max_probe = std::max(t.max_probe, step);
+        return {block, static_cast<unsigned>(std::countr_zero(empty))};
+      }
+      block[kOverflowByte] |= bit;
+      pos = (pos + ++step) & t.mask;
+    }
+  }
+
+  // Inserts a key known to be absent into the current array.
+  REHASHLAB_ALWAYS_INLINE void emplace(std::uint64_t h, const K& key, const V& value) {
+    const FreeSlot f = free_slot(cur_, h);
+    ::new (slot_at(f.block, f.index)) Slot{key, value};  // may throw (e.g. std::string): tag not yet set
+    f.block[f.index] = paced_flat::tag_of(h);
+    ++cur_.count;
+    ++size_;
+  }
+
+  // Lookup while migrating: the likelier array first (see the header).
+  REHASHLAB_ALWAYS_INLINE Slot* find_migrating(std::uint64_t h, const K& key) const {
+    if (static_cast<std::size_t>(h >> old_.shift) >= cursor_) {
+      if (Slot* s = find_in<true>(old_, h, key, cursor_)) return s;
+      return find_in<false>(cur_, h, key, 0);
+    }
+    if (Slot* s = find_in<false>(cur_, h, key, 0)) return s;
+    return find_in<true>(old_, h, key, cursor_);
+  }
+
+  [[gnu::noinline]] bool insert_busy(std::uint64_t h, const K& key, const V& value) {
+    write_step();
+    Slot* s = migrating() ? find_migrating(h, key) : find_in<false>(cur_, h, key, 0);
+    if (s != nullptr) {
+      s->value = value;
+      return false;
+    }
+    if (size_ >= cur_.max_load) return insert_with_grow(h, key, value);  // never while migrating (pacing)
+    emplace(h, key, value);
+    return true;
+  }
+
+  [[gnu::noinline]] bool insert_with_grow(std::uint64_t h, const K& key, const V& value) {
+    start_grow();  // throws std::bad_alloc with nothing changed
+    write_step();
+    emplace(h, key, value);
+    return true;
+  }
+
+  [[gnu::noinline]] bool erase_busy(std::uint64_t h, const K& key) {
+    write_step();
+    if (migrating()) {
+      if (Slot* s = find_in<true>(old_, h, key, cursor_)) {
+        erase_slot(old_, s);
+        if (old_.count == 0) finish_migration();
+        return true;
+      }
+    }
+    Slot* s = find_in<false>(cur_, h, key, 0);
+    if (s == nullptr) return false;
+    erase_slot(cur_, s);
+    return true;
+  }
+
+  // Destroys the entry at s (in t) and frees its slot. In the current array, a
+  // slot freed in a group that overflowed for its tag lowers max_load (drift).
+  void erase_slot(Table& t, Slot* s) {
+    const std::size_t offset = static_cast<std::size_t>(reinterpret_cast<unsigned char*>(s) - t.base);
+    unsigned char* block = t.base + offset / kBlockBytes * kBlockBytes;
+    const auto index = static_cast<unsigned>((offset % kBlockBytes - L::kSlotsOffset) / sizeof(Slot));
+    if (&t == &cur_ && (block[kOverflowByte] & paced_flat::overflow_bit(block[index])) != 0) {
+      --cur_.max_load;
+      ++drift_;
+    }
+    s->~Slot();
+    block[index] = 0;
+    --t.count;
+    --size_;
+  }
+
+  // Allocates the next array and starts migrating into it (or installs the first).
+  void start_grow() {
+    const std::size_t s = size_;
+    const std::size_t want = s + s / kMinSlackDivisor + 1;
+    unsigned log2 = has_array(cur_) ? 64 - cur_.shift : kMinLog2Groups;
+    while (max_load_for(std::size_t{1} << log2) < want) ++log2;
+    Table fresh = make_table(log2);  // may throw: nothing changed yet
+    free_retiring(true);
+    if (!has_array(cur_)) {  // the first array: nothing to migrate
+      cur_ = std::move(fresh);
+      update_busy();
+      return;
+    }
+    ++counters_.grows_started;
+    if (fresh.mask > cur_.mask) ++doubling_grows_;
+    old_ = std::move(cur_);
+    cur_ = std::move(fresh);
+    cursor_ = 0;
+    pace_s0_ = s;
+    pace_g0_ = cur_.max_load - s;
+    pace_quota_ = planned_quota(s, pace_g0_);
+    max_pace_quota_ = std::max(max_pace_quota_, pace_quota_);
+    if (s == 0) {
+      finish_migration();  // nothing to move (erasure emptied the map, drift left no room)
+    } else {
+      update_busy();
+      REHASHLAB_DEBUG_CHECK(*this);  // debug builds: at each grow start and end, not per op
+    }
+  }
+
+  // q0 = ceil(kPaceFactor * S / G0), at least 1 (0 only for a test's factor 0).
+  std::size_t planned_quota(std::size_t s, std::size_t g0) const {
+    if (pace_factor_ == 0) return 0;
+    return std::max<std::size_t>(1, (pace_factor_ * s + g0 - 1) / g0);
+  }
+
+  void update_busy() { busy_ = migrating() || prefault_pending() || static_cast<bool>(retiring_); }
+
+  Table make_table(unsigned log2) {
+    const std::size_t groups = std::size_t{1} << log2;
+    Table t;
+    t.storage = ZeroedArray(*mem_, groups * kBlockBytes, mode_);
+    t.base = static_cast<unsigned char*>(t.storage.data());
+    t.mask = groups - 1;
+    t.shift = 64 - log2;
+    t.max_load = max_load_for(groups);
+    if (mode_ == AllocMode::kFresh && t.storage.size_bytes() >= kMinPrefaultBytes) {
+      // Whole pages inside the array only (it is page-aligned when mmapped).
+      const std::size_t page = paced_flat::page_size();
+      const auto addr = reinterpret_cast<std::uintptr_t>(t.base);
+      t.prefault_next = (page - addr % page) % page;
+      t.prefault_end = (addr + t.storage.size_bytes()) / page * page - addr;
+      if (t.prefault_end < t.prefault_next) t.prefault_end = t.prefault_next;
+    }
+    return t;
+  }
+  // Arrays below this are heap memory, written by memset at allocation.
+  static constexpr std::size_t kMinPrefaultBytes = std::size_t{64} << 10;
+
+  // What every write does first while busy: one migration step, one batch of
+  // pre-faulting, one batch of old-array release.
+  void write_step() {
+    if (migrating()) migrate_step();
+    if (prefault_pending()) {
+      const std::size_t n = std::min(kPrefaultPagesPerWrite * paced_flat::page_size(),
+                                     cur_.prefault_end - cur_.prefault_next);
+      prefault_pages_ += paced_flat::prefault(cur_.base + cur_.prefault_next, n);
+      cur_.prefault_next += n;
+      ++prefault_batches_;
+    }
+    if (mode_ == AllocMode::kFresh) release_step();
+    update_busy();
+  }
+
+  // Moves max(q0, what the guarantee needs) entries from the cursor on (see "Pacing").
+  void migrate_step() {
+    const std::size_t gap = cur_.max_load - size_;  // >= 1 while migrating (invariant)
+    // Largest R allowed after an insert: floor(S * (G - 1) / G0).
+    const auto line = gap == 0 ? 0
+                               : static_cast<std::size_t>(static_cast<unsigned __int128>(pace_s0_) * (gap - 1) / pace_g0_);
+    const std::size_t required = old_.count > line ? old_.count - line : 0;
+    const std::size_t quota = std::max(pace_quota_, required);
+    std::size_t moved = 0, scanned = 0;
+    while (moved < quota) {
+      unsigned char* block = old_.base + cursor_ * kBlockBytes;
+      std::uint32_t live = occupied(block);
+      ++scanned;
+      for (; live != 0 && moved < quota; live &= live - 1, ++moved) {
+        move_out(block, static_cast<unsigned>(std::countr_zero(live)));
+      }
+      if (old_.count == 0) break;
+      if (live == 0) ++cursor_;
+      if (moved >= required && scanned >= kScanGroupsPerWrite + quota) break;
+    }
+    ++migration_ops_;
+    groups_scanned_ += scanned;
+    max_groups_scanned_ = std::max<std::uint64_t>(max_groups_scanned_, scanned);
+    last_write_moved_ = moved;
+    last_write_quota_ = quota;
+    max_write_moved_ = std::max<std::uint64_t>(max_write_moved_, moved);
+    max_write_quota_ = std::max<std::uint64_t>(max_write_quota_, quota);
+    counters_.entries_moved += moved;
+    counters_.payload_bytes_moved += moved * (sizeof(K) + sizeof(V));
+    counters_.index_bytes_moved += moved;
+    if (old_.count == 0) finish_migration();
+  }
+
+  // Moves the entry in slot i of an old block into the new array.
+  REHASHLAB_ALWAYS_INLINE void move_out(unsigned char* block, unsigned i) {
+    Slot* src = slot_at(block, i);
+    const std::uint64_t h = hash_(src->key);
+    const FreeSlot f = free_slot(cur_, h);
+    ::new (slot_at(f.block, f.index)) Slot{std::move(src->key), std::move(src->value)};
+    src->~Slot();
+    f.block[f.index] = block[i];
+    block[i] = 0;
+    ++cur_.count;
+    --old_.count;
+  }
+
+  void finish_migration() {
+    ++counters_.migrations_completed;
+    if (mode_ == AllocMode::kFresh &&
+        old_.storage.size_bytes() - old_.storage.released_bytes() > kReleaseBatchBytes) {
+      retiring_ = std::move(old_.storage);  // returned in batches by later writes
+    }
+    if (!retiring_) ++counters_.old_arrays_freed;
+    old_ = Table();  // frees what is not retiring
+    cursor_ = 0;
+    pace_quota_ = 0;
+    update_busy();
+    REHASHLAB_DEBUG_CHECK(*this);
+  }
+
+  // One bounded batch of returning old-array pages: below the cursor while
+  // migrating, the rest once retiring (freed when at most a batch remains).
+  void release_step() {
+    if (migrating()) {
+      ZeroedArray& st = old_.storage;
+      const std::size_t below = cursor_ * kBlockBytes;
+      if (below >= st.released_bytes() + kReleaseBatchBytes) {
+        const std::size_t n = st.release_prefix(below, kReleaseBatchBytes);
+        old_bytes_released_ += n;
+        release_batches_ += n != 0;
+      }
+    }
+    if (retiring_) {
+      if (retiring_.size_bytes() - retiring_.released_bytes() <= kReleaseBatchBytes) {
+        free_retiring(false);
+      } else {
+        const std::size_t n = retiring_.release_prefix(retiring_.size_bytes(), kReleaseBatchBytes);
+        old_bytes_released_ += n;
+        release_batches_ += n != 0;
+      }
+    }
+  }
+
+  void free_retiring(bool forced) {
+    if (!retiring_) return;
+    retiring_.reset();
+    ++counters_.old_arrays_freed;
+    forced_retire_frees_ += forced;
+  }
+
+  template <class F>
+  static void visit_table(const Table& t, std::size_t first_group, F& f) {
+    if (!has_array(t)) return;
+    for (std::size_t g = first_group; g <= t.mask; ++g) {
+      const unsigned char* block = t.base + g * kBlockBytes;
+      for (std::uint32_t m = occupied(block); m != 0; m &= m - 1) {
+        const Slot* s = slot_at(block, static_cast<unsigned>(std::countr_zero(m)));
+        f(s->key, s->value);
+      }
+    }
+  }
+
+  void destroy_entries() {
+    if constexpr (!std::is_trivially_destructible_v<Slot>) {
+      auto destroy = [](Table& t, std::size_t first_group) {
+        if (!has_array(t)) return;
+        for (std::size_t g = first_group; g <= t.mask; ++g) {
+          unsigned char* block = t.base + g * kBlockBytes;
+          for (std::uint32_t m = occupied(block); m != 0; m &= m - 1) {
+            slot_at(block, static_cast<unsigned>(std::countr_zero(m)))->~Slot();
+          }
+        }
+      };
+      destroy(cur_, 0);
+      if (migrating()) destroy(old_, cursor_);
+    }
+  }
+
+  // The per-array half of check_invariants(); returns the live slots checked
+  // (old array: groups at/after the cursor only).
+  std::size_t check_table(const Table& t, bool old) const {
+    if (!has_array(t)) {
+      require_invariant(t.count == 0, "entries without an array");
+      return 0;
+    }
+    const std::size_t groups = t.mask + 1;
+    require_invariant(t.shift == 64 - static_cast<unsigned>(std::countr_zero(groups)), "shift does not match the group count");
+    require_invariant(t.max_load <= max_load_for(groups), "max_load above 7/8 of the slots");
+    require_invariant(t.max_probe <= t.mask, "max_probe beyond one pass over the groups");
+    std::size_t live = 0;
+    for (std::size_t g = old ? cursor_ : 0; g < groups; ++g) {
+      const unsigned char* block = t.base + g * kBlockBytes;
+      for (std::uint32_t m = occupied(block); m != 0; m &= m - 1) {
+        const auto i = static_cast<unsigned>(std::countr_zero(m));
+        const Slot* s = slot_at(block, i);
+        const std::uint64_t h = hash_(s->key);
+        require_invariant(block[i] == paced_flat::tag_of(h), "a slot's tag is not its key's tag");
+        const Slot* found = old ? find_in<true>(t, h, s->key, cursor_) : find_in<false>(t, h, s->key, 0);
+        require_invariant(found == s, "an entry is not the first match of its key's probe (unreachable or duplicate)");
+        if (old) {
+          require_invariant(find_in<false>(cur_, h, s->key, 0) == nullptr, "a key is in both arrays");
+          require_invariant(find_migrating(h, s->key) == s, "the migrating lookup misses an old-array entry");
+        }
+        ++live;
+      }
+    }
+    return live;
+  }
+
+  Hash hash_;
+  MemoryCounter* mem_;
+  AllocMode mode_;
+  Table cur_;              // the current array: inserts go here
+  Table old_;              // the array being migrated from; base == nullptr when none
+  ZeroedArray retiring_;   // an old array's unreleased rest after its migration (kFresh)
+  std::size_t size_ = 0;
+  std::size_t cursor_ = 0;       // old groups below this are empty (moved)
+  bool busy_ = false;            // migrating, pre-faulting or retiring: writes take write_step()
+  std::size_t pace_factor_ = kPaceFactor;
+  std::size_t pace_quota_ = 0;   // q0 of the running migration
+  std::size_t pace_s0_ = 0;      // S: entries when it started
+  std::size_t pace_g0_ = 1;      // G0: slack when it started
+  std::size_t last_write_moved_ = 0;
+  std::size_t last_write_quota_ = 0;
+  std::uint64_t doubling_grows_ = 0;
+  std::uint64_t max_pace_quota_ = 0;
+  std::uint64_t max_write_quota_ = 0;
+  std::uint64_t max_write_moved_ = 0;
+  std::uint64_t migration_ops_ = 0;
+  std::uint64_t groups_scanned_ = 0;
+  std::uint64_t max_groups_scanned_ = 0;
+  std::uint64_t old_bytes_released_ = 0;
+  std::uint64_t release_batches_ = 0;
+  std::uint64_t forced_retire_frees_ = 0;
+  std::uint64_t prefault_pages_ = 0;
+  std::uint64_t prefault_batches_ = 0;
+  std::uint64_t drift_ = 0;
+  ResizeCounters counters_;
+};
+
+}  // namespace rehashlab
