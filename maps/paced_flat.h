@@ -3,11 +3,13 @@
 // the fewest entries per write that still finishes in time, so that neither the
 // grow nor the migration puts a large operation on the tail.
 //
-// Layout. 2^B groups of 15 slots. A group is one block: 16 control bytes, then
-// its 15 slots {K key; V value} inline (for u64 -> u64 a 256-byte block, four
-// cache lines; the control bytes share the first line with slots 0-2). Boost
-// (boost/unordered/detail/foa.hpp, group15) keeps control bytes and slots in two
-// arrays; here a hit reads two lines of one block, normally in the same page.
+// Layout. 2^B groups of 15 slots in two arrays, as Boost's group15
+// (boost/unordered/detail/foa.hpp): 16 control bytes per group in one, the
+// slots {K key; V value} inline, 15 per group, in the other. Probes that end
+// without a tag match (every insert of a new key, every miss) read only the
+// control array, which is 1/16 of the slots' size for u64 -> u64 and so stays
+// in cache far longer (an interleaved layout, control bytes at the head of each
+// group's slots, measured slower on inserts: results/bench/README.md).
 // Control bytes:
 //  * bytes 0-14, one per slot: 0 = empty, else the slot's tag, the hash's low
 //    byte with 0 mapped to 1 (8 bits of hash, as Boost; Abseil spends one bit
@@ -120,14 +122,13 @@
 //    the new array, and the migrating lookup finds it (exactly one table);
 //  * size <= max_load <= 7/8 of the slots; max_probe < groups;
 //  * while migrating: 0 < R, cursor <= old groups, released old pages lie below
-//    the cursor's block, G >= 1, R * G0 <= S * G (the pace never falls behind
+//    the cursor's group in both arrays, G >= 1, R * G0 <= S * G (the pace never falls behind
 //    its own guarantee), the last write moved at most its quota;
 //  * grows_started == migrations_completed + (1 while migrating);
 //  * pre-fault progress within the array; busy flag == (migrating or
 //    pre-faulting or retiring).
 //
-// Deliberate differences from Boost (beyond incremental growth): inline slots
-// next to their control bytes; no xmx post-mixing of the hash (the harness's
+// Deliberate differences from Boost (beyond incremental growth): no xmx post-mixing of the hash (the harness's
 // SeededHash already avalanches); the overflow bit comes from the tag (Boost:
 // hash % 8, the same bits); a max_probe bound per table, which Boost does not
 // need; grows leave S/8 slack, not S/61; no shrink (neither does Boost).
@@ -262,17 +263,38 @@ inline std::size_t prefault(unsigned char* p, std::size_t bytes) {
   return bytes / page;
 }
 
-// Where the slots of a block start and how large a block is, for K -> V.
+// The slot of K -> V and the bytes of one group's slots.
 template <class K, class V>
 struct Layout {
   struct Slot {
     K key;
     V value;
   };
-  static constexpr std::size_t kAlign = std::max<std::size_t>(16, alignof(Slot));
-  static_assert(ZeroedArray::kCacheLine % kAlign == 0, "blocks must be aligned by the array's alignment");
-  static constexpr std::size_t kSlotsOffset = (kCtrlBytes + alignof(Slot) - 1) / alignof(Slot) * alignof(Slot);
-  static constexpr std::size_t kBlockBytes = (kSlotsOffset + kGroupSlots * sizeof(Slot) + kAlign - 1) / kAlign * kAlign;
+  static constexpr std::size_t kGroupBytes = kGroupSlots * sizeof(Slot);
+};
+
+// Pre-faulting progress over one array: bytes [next, end) from its start are
+// still to be made resident (whole pages only).
+struct PrefaultRange {
+  std::size_t next = 0;
+  std::size_t end = 0;
+  bool pending() const { return next < end; }
+  // The whole pages inside [p, p + bytes) (all of them when p is page-aligned).
+  static PrefaultRange of(const void* p, std::size_t bytes) {
+    const std::size_t page = page_size();
+    const auto addr = reinterpret_cast<std::uintptr_t>(p);
+    PrefaultRange r;
+    r.next = (page - addr % page) % page;
+    r.end = std::max(r.next, static_cast<std::size_t>((addr + bytes) / page * page - addr));
+    return r;
+  }
+  // Pre-faults up to `max_bytes` more of the array at `base`; returns pages.
+  std::size_t step(unsigned char* base, std::size_t max_bytes) {
+    const std::size_t n = std::min(max_bytes, end - next);
+    const std::size_t pages = prefault(base + next, n);
+    next += n;
+    return pages;
+  }
 };
 
 }  // namespace paced_flat
@@ -282,7 +304,9 @@ class PacedFlatMap {
   using L = paced_flat::Layout<K, V>;
   using Slot = typename L::Slot;
   using Group = paced_flat::Group;
-  static constexpr std::size_t kBlockBytes = L::kBlockBytes;
+  using PrefaultRange = paced_flat::PrefaultRange;
+  static constexpr std::size_t kCtrlBytes = paced_flat::kCtrlBytes;
+  static constexpr std::size_t kGroupBytes = L::kGroupBytes;
   static constexpr std::size_t kGroupSlots = paced_flat::kGroupSlots;
   static constexpr std::size_t kOverflowByte = paced_flat::kOverflowByte;
   static_assert(std::is_nothrow_move_constructible_v<K> && std::is_nothrow_move_constructible_v<V>,
@@ -303,11 +327,11 @@ class PacedFlatMap {
   // Control words a migration step may read beyond its quota (once it has
   // moved what the guarantee needs).
   static constexpr std::size_t kScanGroupsPerWrite = 16;
-  // Pages of the new array pre-faulted per write until it is all resident (kFresh).
+  // Pages of the new arrays pre-faulted per write until all are resident (kFresh).
   static constexpr std::size_t kPrefaultPagesPerWrite = 32;
   // Old-array bytes returned per release (kFresh): one munmap per 64 pages.
   static constexpr std::size_t kReleaseBatchBytes = std::size_t{256} << 10;
-  // The first array: 2 groups (30 slots).
+  // The first table: 2 groups (30 slots).
   static constexpr unsigned kMinLog2Groups = 1;
 
   PacedFlatMap(const Hash& hash, MemoryCounter& mem, AllocMode mode = AllocMode::kFresh)
@@ -347,7 +371,7 @@ class PacedFlatMap {
 
   std::size_t size() const { return size_; }
 
-  // Drops every entry and both arrays; the map is as constructed (no array).
+  // Drops every entry and all arrays; the map is as constructed (no array).
   void clear() {
     destroy_entries();
     if (migrating()) {
@@ -381,12 +405,12 @@ class PacedFlatMap {
     f("doubling_grows", doubling_grows_);
     f("cleanup_grows", counters_.grows_started - doubling_grows_);
     f("log2_groups", has_array(cur_) ? static_cast<std::uint64_t>(64 - cur_.shift) : 0);
-    f("capacity", has_array(cur_) ? (cur_.mask + 1) * kGroupSlots : 0);
+    f("capacity", capacity());
     f("growing", migrating() ? 1 : 0);
     f("cursor", migrating() ? cursor_ : 0);
     f("old_entries", old_.count);
-    f("gap", migrating() ? cur_.max_load - size_ : 0);
-    f("pace_quota", migrating() ? pace_quota_ : 0);
+    f("gap", gap());
+    f("pace_quota", pace_quota());
     f("max_pace_quota", max_pace_quota_);
     f("max_write_quota", max_write_quota_);
     f("last_write_moved", last_write_moved_);
@@ -396,7 +420,7 @@ class PacedFlatMap {
     f("max_groups_scanned_per_write", max_groups_scanned_);
     f("old_bytes_released", old_bytes_released_);
     f("release_batches", release_batches_);
-    f("retiring_bytes", retiring_ ? retiring_.size_bytes() - retiring_.released_bytes() : 0);
+    f("retiring_bytes", retiring_bytes());
     f("forced_retire_frees", forced_retire_frees_);
     f("prefault_pages", prefault_pages_);
     f("prefault_batches", prefault_batches_);
@@ -409,24 +433,28 @@ class PacedFlatMap {
   void check_invariants() const {
     require_invariant(counters_.grows_started == counters_.migrations_completed + (migrating() ? 1 : 0),
                       "grows started != migrations completed (+1 while migrating)");
-    require_invariant(busy_ == (migrating() || prefault_pending() || static_cast<bool>(retiring_)),
+    require_invariant(busy_ == (migrating() || prefault_pending() || retiring()),
                       "busy flag differs from (migrating or pre-faulting or retiring)");
-    std::size_t live = check_table(cur_, false);
+    const std::size_t live = check_table(cur_, false);
     require_invariant(live == cur_.count, "new array: count differs from its live slots");
     require_invariant(size_ <= cur_.max_load, "size above max_load: a grow was due and did not happen");
-    require_invariant(cur_.prefault_next <= cur_.prefault_end, "pre-fault progress beyond the array");
+    require_invariant(cur_.ctrl_prefault.next <= cur_.ctrl_prefault.end &&
+                          cur_.ctrl_prefault.end <= cur_.ctrl_storage.size_bytes() &&
+                          cur_.slot_prefault.next <= cur_.slot_prefault.end &&
+                          cur_.slot_prefault.end <= cur_.slot_storage.size_bytes(),
+                      "pre-fault progress outside its array");
     if (migrating()) {
       require_invariant(old_.count > 0, "migration still running with no entry left in the old array");
       require_invariant(cursor_ <= old_.mask, "cursor beyond the old array's last group");
-      require_invariant(old_.storage.released_bytes() <= cursor_ * kBlockBytes,
+      require_invariant(old_.ctrl_storage.released_bytes() <= cursor_ * kCtrlBytes &&
+                            old_.slot_storage.released_bytes() <= cursor_ * kGroupBytes,
                         "released old pages reach the cursor's group");
       const std::size_t old_live = check_table(old_, true);
       require_invariant(old_live == old_.count, "old array: count differs from its live slots at/after the cursor");
       require_invariant(cur_.max_load > size_, "migrating with no slack left (G = 0)");
-      const std::size_t gap = cur_.max_load - size_;
       require_invariant(static_cast<unsigned __int128>(old_.count) * pace_g0_ <=
-                            static_cast<unsigned __int128>(pace_s0_) * gap,
-                        "pace fell behind its guarantee: R / G above S / G0");
+                            static_cast<unsigned __int128>(pace_s0_) * gap(),
+                        "pace fell behind its guarantee: R * G0 > S * G");
       require_invariant(last_write_moved_ <= last_write_quota_, "the last write moved more than its quota");
     } else {
       require_invariant(old_.count == 0 && !has_array(old_), "an old array outlived its migration");
@@ -435,7 +463,7 @@ class PacedFlatMap {
   }
 
   // --- Test-only observability and knobs --------------------------------------
-  bool migrating() const { return old_.base != nullptr; }
+  bool migrating() const { return old_.ctrl != nullptr; }
   std::size_t cursor() const { return cursor_; }
   std::size_t old_entries() const { return old_.count; }
   std::size_t gap() const { return migrating() ? cur_.max_load - size_ : 0; }
@@ -444,7 +472,7 @@ class PacedFlatMap {
   std::size_t pace_quota() const { return migrating() ? pace_quota_ : 0; }
   std::size_t last_write_moved() const { return last_write_moved_; }
   std::size_t last_write_quota() const { return last_write_quota_; }
-  bool prefault_pending() const { return cur_.prefault_next < cur_.prefault_end; }
+  bool prefault_pending() const { return cur_.ctrl_prefault.pending() || cur_.slot_prefault.pending(); }
   AllocMode alloc_mode() const { return mode_; }
   // Whether `key` is in the old (not yet moved) / the new array.
   bool in_old_array(const K& key) const {
@@ -453,16 +481,16 @@ class PacedFlatMap {
   bool in_new_array(const K& key) const { return find_in<false>(cur_, hash_(key), key, 0) != nullptr; }
   // Old-array bytes not yet returned to the OS (migrating or retiring).
   std::size_t old_array_bytes_held() const {
-    std::size_t held = retiring_ ? retiring_.size_bytes() - retiring_.released_bytes() : 0;
-    if (migrating()) held += old_.storage.size_bytes() - old_.storage.released_bytes();
+    std::size_t held = retiring_bytes();
+    if (migrating()) held += unreleased(old_.ctrl_storage) + unreleased(old_.slot_storage);
     return held;
   }
-  // The current array's bytes (for residency checks).
-  const unsigned char* array_data() const { return has_array(cur_) ? cur_.base : nullptr; }
-  std::size_t array_bytes() const { return has_array(cur_) ? cur_.storage.size_bytes() : 0; }
-  // Scales the planned quota q0 (kPaceFactor by default); 0 leaves only the
-  // guarantee term, i.e. a pace that falls behind its plan on every write.
-  // Applies to the running migration too.
+  // The current arrays (for residency checks): control words, slots.
+  const ZeroedArray& ctrl_array() const { return cur_.ctrl_storage; }
+  const ZeroedArray& slot_array() const { return cur_.slot_storage; }
+  // Scales the planned quota q0 (kPaceFactor by default), also of a running
+  // migration; 0 leaves only the guarantee term, i.e. a pace that falls behind
+  // its plan on every write.
   void set_pace_factor_for_testing(std::size_t factor) {
     pace_factor_ = factor;
     if (migrating()) pace_quota_ = planned_quota(pace_s0_, pace_g0_);
@@ -470,56 +498,63 @@ class PacedFlatMap {
 
  private:
   struct Table {
-    ZeroedArray storage;            // the blocks; empty for the shared empty table
-    unsigned char* base = nullptr;  // first block; nullptr: no table
+    ZeroedArray ctrl_storage;       // 16 control bytes per group
+    ZeroedArray slot_storage;       // 15 slots per group
+    unsigned char* ctrl = nullptr;  // nullptr: no table
+    unsigned char* slots = nullptr;
     std::size_t mask = 0;           // groups - 1
     unsigned shift = 63;            // 64 - B: home group = hash >> shift
     std::size_t count = 0;          // live slots
     std::size_t max_load = 0;       // size allowed before a grow; lowered by drift
     std::size_t max_probe = 0;      // largest probe step any insert used
-    std::size_t prefault_next = 0;  // bytes from base pre-faulted so far
-    std::size_t prefault_end = 0;   // bytes to pre-fault (kFresh, mmapped arrays)
+    PrefaultRange ctrl_prefault;    // kFresh: what is still to pre-fault
+    PrefaultRange slot_prefault;
 
     Table() = default;
     Table(Table&& o) noexcept { *this = std::move(o); }
     Table& operator=(Table&& o) noexcept {
-      storage = std::move(o.storage);
-      base = std::exchange(o.base, nullptr);
+      ctrl_storage = std::move(o.ctrl_storage);
+      slot_storage = std::move(o.slot_storage);
+      ctrl = std::exchange(o.ctrl, nullptr);
+      slots = std::exchange(o.slots, nullptr);
       mask = std::exchange(o.mask, 0);
       shift = std::exchange(o.shift, 63);
       count = std::exchange(o.count, 0);
       max_load = std::exchange(o.max_load, 0);
       max_probe = std::exchange(o.max_probe, 0);
-      prefault_next = std::exchange(o.prefault_next, 0);
-      prefault_end = std::exchange(o.prefault_end, 0);
+      ctrl_prefault = std::exchange(o.ctrl_prefault, PrefaultRange{});
+      slot_prefault = std::exchange(o.slot_prefault, PrefaultRange{});
       return *this;
     }
   };
 
-  // Two all-zero blocks: the table of a map with no array. max_load 0 sends the
-  // first insert to insert_with_grow before anything writes here.
-  alignas(ZeroedArray::kCacheLine) static inline unsigned char empty_blocks_[2 * kBlockBytes] = {};
+  // The control words of a map with no array: two all-zero groups. Their slots
+  // are never read (no tag matches) and max_load 0 sends the first insert to
+  // insert_with_grow before anything is written.
+  alignas(16) static inline unsigned char empty_ctrl_[2 * kCtrlBytes] = {};
 
   static void reset_to_empty(Table& t) {
-    t.base = empty_blocks_;
+    t.ctrl = empty_ctrl_;
+    t.slots = empty_ctrl_;
     t.mask = 1;
     t.shift = 63;
   }
-  // has_array reports whether t owns blocks (not the shared empty table).
-  static bool has_array(const Table& t) { return t.base != nullptr && t.base != empty_blocks_; }
+  // has_array reports whether t owns arrays (not the shared empty table).
+  static bool has_array(const Table& t) { return t.ctrl != nullptr && t.ctrl != empty_ctrl_; }
+  static std::size_t unreleased(const ZeroedArray& a) { return a ? a.size_bytes() - a.released_bytes() : 0; }
+  bool retiring() const { return static_cast<bool>(retiring_[0]) || static_cast<bool>(retiring_[1]); }
+  std::size_t retiring_bytes() const { return unreleased(retiring_[0]) + unreleased(retiring_[1]); }
 
   static std::size_t max_load_for(std::size_t groups) {
     const std::size_t slots = groups * kGroupSlots;
     return slots - slots / 8;
   }
 
-  static Slot* slot_at(unsigned char* block, unsigned i) {
-    return std::launder(reinterpret_cast<Slot*>(block + L::kSlotsOffset + i * sizeof(Slot)));
+  static unsigned char* ctrl_at(const Table& t, std::size_t group) { return t.ctrl + group * kCtrlBytes; }
+  static Slot* slot_at(const Table& t, std::size_t group, unsigned i) {
+    return std::launder(reinterpret_cast<Slot*>(t.slots + group * kGroupBytes + i * sizeof(Slot)));
   }
-  static const Slot* slot_at(const unsigned char* block, unsigned i) {
-    return std::launder(reinterpret_cast<const Slot*>(block + L::kSlotsOffset + i * sizeof(Slot)));
-  }
-  static std::uint32_t occupied(const unsigned char* block) { return ~Group::match(block, 0) & paced_flat::kSlotBits; }
+  static std::uint32_t occupied(const unsigned char* ctrl) { return ~Group::match(ctrl, 0) & paced_flat::kSlotBits; }
 
   // THE lookup probe. With kSkip, groups below `skip_below` (the migration
   // cursor: empty, possibly unmapped) are stepped over without being read.
@@ -529,12 +564,12 @@ class PacedFlatMap {
     std::size_t pos = static_cast<std::size_t>(h >> t.shift);
     for (std::size_t step = 0;;) {
       if (!kSkip || pos >= skip_below) {
-        unsigned char* block = t.base + pos * kBlockBytes;
-        for (std::uint32_t m = Group::match(block, tag); m != 0; m &= m - 1) {
-          Slot* s = slot_at(block, static_cast<unsigned>(std::countr_zero(m)));
+        const unsigned char* ctrl = ctrl_at(t, pos);
+        for (std::uint32_t m = Group::match(ctrl, tag); m != 0; m &= m - 1) {
+          Slot* s = slot_at(t, pos, static_cast<unsigned>(std::countr_zero(m)));
           if (s->key == key) [[likely]] return s;
         }
-        if ((block[kOverflowByte] & paced_flat::overflow_bit(tag)) == 0) [[likely]] return nullptr;
+        if ((ctrl[kOverflowByte] & paced_flat::overflow_bit(tag)) == 0) [[likely]] return nullptr;
       }
       if (step == t.max_probe) return nullptr;
       pos = (pos + ++step) & t.mask;
@@ -544,20 +579,20 @@ class PacedFlatMap {
   // The insert probe: the first group with an empty slot on the key's probe
   // sequence (one exists: count < slots), marking the full groups passed.
   struct FreeSlot {
-    unsigned char* block;
+    std::size_t group;
     unsigned index;
   };
   REHASHLAB_ALWAYS_INLINE static FreeSlot free_slot(Table& t, std::uint64_t h) {
     const std::uint8_t bit = paced_flat::overflow_bit(paced_flat::tag_of(h));
     std::size_t pos = static_cast<std::size_t>(h >> t.shift);
     for (std::size_t step = 0;;) {
-      unsigned char* block = t.base + pos * kBlockBytes;
-      const std::uint32_t empty = Group::match(block, 0);
+      unsigned char* ctrl = ctrl_at(t, pos);
+      const std::uint32_t empty = Group::match(ctrl, 0);
       if (empty != 0) {
         t.max_probe = std::max(t.max_probe, step);
-        return {block, static_cast<unsigned>(std::countr_zero(empty))};
+        return {pos, static_cast<unsigned>(std::countr_zero(empty))};
       }
-      block[kOverflowByte] |= bit;
+      ctrl[kOverflowByte] |= bit;
       pos = (pos + ++step) & t.mask;
     }
   }
@@ -565,8 +600,8 @@ class PacedFlatMap {
   // Inserts a key known to be absent into the current array.
   REHASHLAB_ALWAYS_INLINE void emplace(std::uint64_t h, const K& key, const V& value) {
     const FreeSlot f = free_slot(cur_, h);
-    ::new (slot_at(f.block, f.index)) Slot{key, value};  // may throw (e.g. std::string): tag not yet set
-    f.block[f.index] = paced_flat::tag_of(h);
+    ::new (slot_at(cur_, f.group, f.index)) Slot{key, value};  // may throw (e.g. std::string): tag not yet set
+    ctrl_at(cur_, f.group)[f.index] = paced_flat::tag_of(h);
     ++cur_.count;
     ++size_;
   }
@@ -581,7 +616,18 @@ class PacedFlatMap {
     return find_in<true>(old_, h, key, cursor_);
   }
 
+  // Starts loading the key's home control words, so that they arrive while
+  // write_step works.
+  void prefetch_homes(std::uint64_t h) const {
+    if (migrating()) {
+      const auto old_home = static_cast<std::size_t>(h >> old_.shift);
+      if (old_home >= cursor_) __builtin_prefetch(ctrl_at(old_, old_home));
+    }
+    __builtin_prefetch(ctrl_at(cur_, static_cast<std::size_t>(h >> cur_.shift)));
+  }
+
   [[gnu::noinline]] bool insert_busy(std::uint64_t h, const K& key, const V& value) {
+    prefetch_homes(h);
     write_step();
     Slot* s = migrating() ? find_migrating(h, key) : find_in<false>(cur_, h, key, 0);
     if (s != nullptr) {
@@ -601,6 +647,7 @@ class PacedFlatMap {
   }
 
   [[gnu::noinline]] bool erase_busy(std::uint64_t h, const K& key) {
+    prefetch_homes(h);
     write_step();
     if (migrating()) {
       if (Slot* s = find_in<true>(old_, h, key, cursor_)) {
@@ -618,20 +665,21 @@ class PacedFlatMap {
   // Destroys the entry at s (in t) and frees its slot. In the current array, a
   // slot freed in a group that overflowed for its tag lowers max_load (drift).
   void erase_slot(Table& t, Slot* s) {
-    const std::size_t offset = static_cast<std::size_t>(reinterpret_cast<unsigned char*>(s) - t.base);
-    unsigned char* block = t.base + offset / kBlockBytes * kBlockBytes;
-    const auto index = static_cast<unsigned>((offset % kBlockBytes - L::kSlotsOffset) / sizeof(Slot));
-    if (&t == &cur_ && (block[kOverflowByte] & paced_flat::overflow_bit(block[index])) != 0) {
+    const auto offset = static_cast<std::size_t>(reinterpret_cast<unsigned char*>(s) - t.slots);
+    const std::size_t group = offset / kGroupBytes;
+    const auto index = static_cast<unsigned>(offset % kGroupBytes / sizeof(Slot));
+    unsigned char* ctrl = ctrl_at(t, group);
+    if (&t == &cur_ && (ctrl[kOverflowByte] & paced_flat::overflow_bit(ctrl[index])) != 0) {
       --cur_.max_load;
       ++drift_;
     }
     s->~Slot();
-    block[index] = 0;
+    ctrl[index] = 0;
     --t.count;
     --size_;
   }
 
-  // Allocates the next array and starts migrating into it (or installs the first).
+  // Allocates the next arrays and starts migrating into them (or installs the first).
   void start_grow() {
     const std::size_t s = size_;
     const std::size_t want = s + s / kMinSlackDivisor + 1;
@@ -652,7 +700,7 @@ class PacedFlatMap {
     pace_s0_ = s;
     pace_g0_ = cur_.max_load - s;
     pace_quota_ = planned_quota(s, pace_g0_);
-    max_pace_quota_ = std::max(max_pace_quota_, pace_quota_);
+    max_pace_quota_ = std::max<std::uint64_t>(max_pace_quota_, pace_quota_);
     if (s == 0) {
       finish_migration();  // nothing to move (erasure emptied the map, drift left no room)
     } else {
@@ -667,38 +715,35 @@ class PacedFlatMap {
     return std::max<std::size_t>(1, (pace_factor_ * s + g0 - 1) / g0);
   }
 
-  void update_busy() { busy_ = migrating() || prefault_pending() || static_cast<bool>(retiring_); }
+  void update_busy() { busy_ = migrating() || prefault_pending() || retiring(); }
 
   Table make_table(unsigned log2) {
     const std::size_t groups = std::size_t{1} << log2;
     Table t;
-    t.storage = ZeroedArray(*mem_, groups * kBlockBytes, mode_);
-    t.base = static_cast<unsigned char*>(t.storage.data());
+    t.ctrl_storage = ZeroedArray(*mem_, groups * kCtrlBytes, mode_);
+    t.slot_storage = ZeroedArray(*mem_, groups * kGroupBytes, mode_);  // if this throws, ctrl is freed
+    t.ctrl = static_cast<unsigned char*>(t.ctrl_storage.data());
+    t.slots = static_cast<unsigned char*>(t.slot_storage.data());
     t.mask = groups - 1;
     t.shift = 64 - log2;
     t.max_load = max_load_for(groups);
-    if (mode_ == AllocMode::kFresh && t.storage.size_bytes() >= kMinPrefaultBytes) {
-      // Whole pages inside the array only (it is page-aligned when mmapped).
-      const std::size_t page = paced_flat::page_size();
-      const auto addr = reinterpret_cast<std::uintptr_t>(t.base);
-      t.prefault_next = (page - addr % page) % page;
-      t.prefault_end = (addr + t.storage.size_bytes()) / page * page - addr;
-      if (t.prefault_end < t.prefault_next) t.prefault_end = t.prefault_next;
+    if (mode_ == AllocMode::kFresh) {  // arrays below kMinPrefaultBytes are heap memory, filled by memset
+      if (t.ctrl_storage.size_bytes() >= kMinPrefaultBytes) t.ctrl_prefault = PrefaultRange::of(t.ctrl, t.ctrl_storage.size_bytes());
+      if (t.slot_storage.size_bytes() >= kMinPrefaultBytes) t.slot_prefault = PrefaultRange::of(t.slots, t.slot_storage.size_bytes());
     }
     return t;
   }
-  // Arrays below this are heap memory, written by memset at allocation.
   static constexpr std::size_t kMinPrefaultBytes = std::size_t{64} << 10;
 
   // What every write does first while busy: one migration step, one batch of
-  // pre-faulting, one batch of old-array release.
+  // pre-faulting (control words first: every probe reads them), one batch of
+  // old-array release.
   void write_step() {
     if (migrating()) migrate_step();
     if (prefault_pending()) {
-      const std::size_t n = std::min(kPrefaultPagesPerWrite * paced_flat::page_size(),
-                                     cur_.prefault_end - cur_.prefault_next);
-      prefault_pages_ += paced_flat::prefault(cur_.base + cur_.prefault_next, n);
-      cur_.prefault_next += n;
+      const std::size_t budget = kPrefaultPagesPerWrite * paced_flat::page_size();
+      prefault_pages_ += cur_.ctrl_prefault.pending() ? cur_.ctrl_prefault.step(cur_.ctrl, budget)
+                                                      : cur_.slot_prefault.step(cur_.slots, budget);
       ++prefault_batches_;
     }
     if (mode_ == AllocMode::kFresh) release_step();
@@ -707,19 +752,19 @@ class PacedFlatMap {
 
   // Moves max(q0, what the guarantee needs) entries from the cursor on (see "Pacing").
   void migrate_step() {
-    const std::size_t gap = cur_.max_load - size_;  // >= 1 while migrating (invariant)
+    const std::size_t g = gap();  // >= 1 while migrating (invariant)
     // Largest R allowed after an insert: floor(S * (G - 1) / G0).
-    const auto line = gap == 0 ? 0
-                               : static_cast<std::size_t>(static_cast<unsigned __int128>(pace_s0_) * (gap - 1) / pace_g0_);
+    const auto line =
+        g == 0 ? 0 : static_cast<std::size_t>(static_cast<unsigned __int128>(pace_s0_) * (g - 1) / pace_g0_);
     const std::size_t required = old_.count > line ? old_.count - line : 0;
     const std::size_t quota = std::max(pace_quota_, required);
     std::size_t moved = 0, scanned = 0;
     while (moved < quota) {
-      unsigned char* block = old_.base + cursor_ * kBlockBytes;
-      std::uint32_t live = occupied(block);
+      unsigned char* ctrl = ctrl_at(old_, cursor_);
+      std::uint32_t live = occupied(ctrl);
       ++scanned;
       for (; live != 0 && moved < quota; live &= live - 1, ++moved) {
-        move_out(block, static_cast<unsigned>(std::countr_zero(live)));
+        move_out(ctrl, static_cast<unsigned>(std::countr_zero(live)));
       }
       if (old_.count == 0) break;
       if (live == 0) ++cursor_;
@@ -738,26 +783,26 @@ class PacedFlatMap {
     if (old_.count == 0) finish_migration();
   }
 
-  // Moves the entry in slot i of an old block into the new array.
-  REHASHLAB_ALWAYS_INLINE void move_out(unsigned char* block, unsigned i) {
-    Slot* src = slot_at(block, i);
+  // Moves the entry in slot i of the cursor's old group into the new array.
+  REHASHLAB_ALWAYS_INLINE void move_out(unsigned char* ctrl, unsigned i) {
+    Slot* src = slot_at(old_, cursor_, i);
     const std::uint64_t h = hash_(src->key);
     const FreeSlot f = free_slot(cur_, h);
-    ::new (slot_at(f.block, f.index)) Slot{std::move(src->key), std::move(src->value)};
+    ::new (slot_at(cur_, f.group, f.index)) Slot{std::move(src->key), std::move(src->value)};
     src->~Slot();
-    f.block[f.index] = block[i];
-    block[i] = 0;
+    ctrl_at(cur_, f.group)[f.index] = ctrl[i];
+    ctrl[i] = 0;
     ++cur_.count;
     --old_.count;
   }
 
   void finish_migration() {
     ++counters_.migrations_completed;
-    if (mode_ == AllocMode::kFresh &&
-        old_.storage.size_bytes() - old_.storage.released_bytes() > kReleaseBatchBytes) {
-      retiring_ = std::move(old_.storage);  // returned in batches by later writes
+    if (mode_ == AllocMode::kFresh) {  // what is left above a batch is returned by later writes
+      if (unreleased(old_.ctrl_storage) > kReleaseBatchBytes) retiring_[0] = std::move(old_.ctrl_storage);
+      if (unreleased(old_.slot_storage) > kReleaseBatchBytes) retiring_[1] = std::move(old_.slot_storage);
     }
-    if (!retiring_) ++counters_.old_arrays_freed;
+    if (!retiring()) ++counters_.old_arrays_freed;
     old_ = Table();  // frees what is not retiring
     cursor_ = 0;
     pace_quota_ = 0;
@@ -765,32 +810,36 @@ class PacedFlatMap {
     REHASHLAB_DEBUG_CHECK(*this);
   }
 
-  // One bounded batch of returning old-array pages: below the cursor while
-  // migrating, the rest once retiring (freed when at most a batch remains).
+  // One bounded batch of returning old-array pages, per array: below the
+  // cursor while migrating, the rest once retiring (freed when at most a batch
+  // remains).
   void release_step() {
     if (migrating()) {
-      ZeroedArray& st = old_.storage;
-      const std::size_t below = cursor_ * kBlockBytes;
-      if (below >= st.released_bytes() + kReleaseBatchBytes) {
-        const std::size_t n = st.release_prefix(below, kReleaseBatchBytes);
-        old_bytes_released_ += n;
-        release_batches_ += n != 0;
+      release_batch(old_.ctrl_storage, cursor_ * kCtrlBytes);
+      release_batch(old_.slot_storage, cursor_ * kGroupBytes);
+    } else if (retiring()) {
+      for (ZeroedArray& a : retiring_) {
+        if (!a) continue;
+        if (unreleased(a) <= kReleaseBatchBytes) {
+          a.reset();
+        } else {
+          release_batch(a, a.size_bytes());
+        }
       }
+      if (!retiring()) ++counters_.old_arrays_freed;
     }
-    if (retiring_) {
-      if (retiring_.size_bytes() - retiring_.released_bytes() <= kReleaseBatchBytes) {
-        free_retiring(false);
-      } else {
-        const std::size_t n = retiring_.release_prefix(retiring_.size_bytes(), kReleaseBatchBytes);
-        old_bytes_released_ += n;
-        release_batches_ += n != 0;
-      }
-    }
+  }
+  void release_batch(ZeroedArray& a, std::size_t below) {
+    if (below < a.released_bytes() + kReleaseBatchBytes) return;
+    const std::size_t n = a.release_prefix(below, kReleaseBatchBytes);
+    old_bytes_released_ += n;
+    release_batches_ += n != 0;
   }
 
   void free_retiring(bool forced) {
-    if (!retiring_) return;
-    retiring_.reset();
+    if (!retiring()) return;
+    retiring_[0].reset();
+    retiring_[1].reset();
     ++counters_.old_arrays_freed;
     forced_retire_frees_ += forced;
   }
@@ -799,9 +848,8 @@ class PacedFlatMap {
   static void visit_table(const Table& t, std::size_t first_group, F& f) {
     if (!has_array(t)) return;
     for (std::size_t g = first_group; g <= t.mask; ++g) {
-      const unsigned char* block = t.base + g * kBlockBytes;
-      for (std::uint32_t m = occupied(block); m != 0; m &= m - 1) {
-        const Slot* s = slot_at(block, static_cast<unsigned>(std::countr_zero(m)));
+      for (std::uint32_t m = occupied(ctrl_at(t, g)); m != 0; m &= m - 1) {
+        const Slot* s = slot_at(t, g, static_cast<unsigned>(std::countr_zero(m)));
         f(s->key, s->value);
       }
     }
@@ -812,9 +860,8 @@ class PacedFlatMap {
       auto destroy = [](Table& t, std::size_t first_group) {
         if (!has_array(t)) return;
         for (std::size_t g = first_group; g <= t.mask; ++g) {
-          unsigned char* block = t.base + g * kBlockBytes;
-          for (std::uint32_t m = occupied(block); m != 0; m &= m - 1) {
-            slot_at(block, static_cast<unsigned>(std::countr_zero(m)))->~Slot();
+          for (std::uint32_t m = occupied(ctrl_at(t, g)); m != 0; m &= m - 1) {
+            slot_at(t, g, static_cast<unsigned>(std::countr_zero(m)))->~Slot();
           }
         }
       };
@@ -823,8 +870,8 @@ class PacedFlatMap {
     }
   }
 
-  // The per-array half of check_invariants(); returns the live slots checked
-  // (old array: groups at/after the cursor only).
+  // The per-table half of check_invariants(); returns the live slots checked
+  // (old table: groups at/after the cursor only).
   std::size_t check_table(const Table& t, bool old) const {
     if (!has_array(t)) {
       require_invariant(t.count == 0, "entries without an array");
@@ -832,16 +879,18 @@ class PacedFlatMap {
     }
     const std::size_t groups = t.mask + 1;
     require_invariant(t.shift == 64 - static_cast<unsigned>(std::countr_zero(groups)), "shift does not match the group count");
+    require_invariant(t.ctrl_storage.size_bytes() == groups * kCtrlBytes && t.slot_storage.size_bytes() == groups * kGroupBytes,
+                      "array sizes do not match the group count");
     require_invariant(t.max_load <= max_load_for(groups), "max_load above 7/8 of the slots");
     require_invariant(t.max_probe <= t.mask, "max_probe beyond one pass over the groups");
     std::size_t live = 0;
     for (std::size_t g = old ? cursor_ : 0; g < groups; ++g) {
-      const unsigned char* block = t.base + g * kBlockBytes;
-      for (std::uint32_t m = occupied(block); m != 0; m &= m - 1) {
+      const unsigned char* ctrl = ctrl_at(t, g);
+      for (std::uint32_t m = occupied(ctrl); m != 0; m &= m - 1) {
         const auto i = static_cast<unsigned>(std::countr_zero(m));
-        const Slot* s = slot_at(block, i);
+        const Slot* s = slot_at(t, g, i);
         const std::uint64_t h = hash_(s->key);
-        require_invariant(block[i] == paced_flat::tag_of(h), "a slot's tag is not its key's tag");
+        require_invariant(ctrl[i] == paced_flat::tag_of(h), "a slot's tag is not its key's tag");
         const Slot* found = old ? find_in<true>(t, h, s->key, cursor_) : find_in<false>(t, h, s->key, 0);
         require_invariant(found == s, "an entry is not the first match of its key's probe (unreachable or duplicate)");
         if (old) {
@@ -857,9 +906,9 @@ class PacedFlatMap {
   Hash hash_;
   MemoryCounter* mem_;
   AllocMode mode_;
-  Table cur_;              // the current array: inserts go here
-  Table old_;              // the array being migrated from; base == nullptr when none
-  ZeroedArray retiring_;   // an old array's unreleased rest after its migration (kFresh)
+  Table cur_;                  // the current table: inserts go here
+  Table old_;                  // the table being migrated from; ctrl == nullptr when none
+  ZeroedArray retiring_[2];    // an old table's unreleased control words / slots (kFresh)
   std::size_t size_ = 0;
   std::size_t cursor_ = 0;       // old groups below this are empty (moved)
   bool busy_ = false;            // migrating, pre-faulting or retiring: writes take write_step()
