@@ -8,8 +8,7 @@
 // slots {K key; V value} inline, 15 per group, in the other. Probes that end
 // without a tag match (every insert of a new key, every miss) read only the
 // control array, which is 1/16 of the slots' size for u64 -> u64 and so stays
-// in cache far longer (an interleaved layout, control bytes at the head of each
-// group's slots, measured slower on inserts: results/bench/README.md).
+// in cache far longer than slots would with control bytes interleaved.
 // Control bytes:
 //  * bytes 0-14, one per slot: 0 = empty, else the slot's tag, the hash's low
 //    byte with 0 mapped to 1 (8 bits of hash, as Boost; Abseil spends one bit
@@ -356,7 +355,8 @@ class PacedFlatMap {
 
   const V* find(const K& key) {
     const std::uint64_t h = hash_(key);
-    const Slot* s = migrating() ? find_migrating(h, key) : find_in<false>(cur_, h, key, 0);
+    if (migrating()) [[unlikely]] return find_while_migrating(h, key);
+    const Slot* s = find_in<false>(cur_, h, key, 0);
     return s != nullptr ? &s->value : nullptr;
   }
 
@@ -576,44 +576,67 @@ class PacedFlatMap {
     }
   }
 
+  // A table's probing parameters, copied into locals where a loop also stores
+  // through unsigned char* (which may alias any member, forcing reloads).
+  struct View {
+    unsigned char* ctrl;
+    unsigned char* slots;
+    std::size_t mask;
+    unsigned shift;
+    explicit View(const Table& t) : ctrl(t.ctrl), slots(t.slots), mask(t.mask), shift(t.shift) {}
+    Slot* slot(std::size_t group, unsigned i) const {
+      return std::launder(reinterpret_cast<Slot*>(slots + group * kGroupBytes + i * sizeof(Slot)));
+    }
+  };
+
   // The insert probe: the first group with an empty slot on the key's probe
-  // sequence (one exists: count < slots), marking the full groups passed.
+  // sequence (one exists: count < slots), marking the full groups passed;
+  // raises max_probe to the step used.
   struct FreeSlot {
     std::size_t group;
     unsigned index;
   };
-  REHASHLAB_ALWAYS_INLINE static FreeSlot free_slot(Table& t, std::uint64_t h) {
-    const std::uint8_t bit = paced_flat::overflow_bit(paced_flat::tag_of(h));
+  REHASHLAB_ALWAYS_INLINE static FreeSlot free_slot(const View& t, std::uint64_t h, std::size_t& max_probe) {
     std::size_t pos = static_cast<std::size_t>(h >> t.shift);
     for (std::size_t step = 0;;) {
-      unsigned char* ctrl = ctrl_at(t, pos);
+      unsigned char* ctrl = t.ctrl + pos * kCtrlBytes;
       const std::uint32_t empty = Group::match(ctrl, 0);
-      if (empty != 0) {
-        t.max_probe = std::max(t.max_probe, step);
+      if (empty != 0) [[likely]] {
+        if (step > max_probe) [[unlikely]] max_probe = step;
         return {pos, static_cast<unsigned>(std::countr_zero(empty))};
       }
-      ctrl[kOverflowByte] |= bit;
+      ctrl[kOverflowByte] |= paced_flat::overflow_bit(paced_flat::tag_of(h));
       pos = (pos + ++step) & t.mask;
     }
   }
 
   // Inserts a key known to be absent into the current array.
   REHASHLAB_ALWAYS_INLINE void emplace(std::uint64_t h, const K& key, const V& value) {
-    const FreeSlot f = free_slot(cur_, h);
-    ::new (slot_at(cur_, f.group, f.index)) Slot{key, value};  // may throw (e.g. std::string): tag not yet set
-    ctrl_at(cur_, f.group)[f.index] = paced_flat::tag_of(h);
+    const View t(cur_);
+    const FreeSlot f = free_slot(t, h, cur_.max_probe);
+    ::new (t.slot(f.group, f.index)) Slot{key, value};  // may throw (e.g. std::string): tag not yet set
+    t.ctrl[f.group * kCtrlBytes + f.index] = paced_flat::tag_of(h);
     ++cur_.count;
     ++size_;
   }
 
-  // Lookup while migrating: the likelier array first (see the header).
+  // Lookup while migrating: the likelier array first (see the header). A key
+  // whose whole old probe sequence lies below the cursor (home + the largest
+  // triangular offset used, without wrapping) cannot be in the old array.
   REHASHLAB_ALWAYS_INLINE Slot* find_migrating(std::uint64_t h, const K& key) const {
-    if (static_cast<std::size_t>(h >> old_.shift) >= cursor_) {
+    const auto old_home = static_cast<std::size_t>(h >> old_.shift);
+    if (old_home >= cursor_) {
       if (Slot* s = find_in<true>(old_, h, key, cursor_)) return s;
       return find_in<false>(cur_, h, key, 0);
     }
     if (Slot* s = find_in<false>(cur_, h, key, 0)) return s;
+    if (old_home + old_reach_ < cursor_) return nullptr;
     return find_in<true>(old_, h, key, cursor_);
+  }
+
+  [[gnu::noinline]] const V* find_while_migrating(std::uint64_t h, const K& key) const {
+    const Slot* s = find_migrating(h, key);
+    return s != nullptr ? &s->value : nullptr;
   }
 
   // Starts loading the key's home control words, so that they arrive while
@@ -697,6 +720,7 @@ class PacedFlatMap {
     old_ = std::move(cur_);
     cur_ = std::move(fresh);
     cursor_ = 0;
+    old_reach_ = old_.max_probe * (old_.max_probe + 1) / 2;
     pace_s0_ = s;
     pace_g0_ = cur_.max_load - s;
     pace_quota_ = planned_quota(s, pace_g0_);
@@ -750,26 +774,44 @@ class PacedFlatMap {
     update_busy();
   }
 
-  // Moves max(q0, what the guarantee needs) entries from the cursor on (see "Pacing").
+  // Moves q0 entries from the cursor on, more while the guarantee needs them,
+  // fewer if the scan bound is reached first (see "Pacing").
   void migrate_step() {
+    const std::size_t r0 = old_.count;
     const std::size_t g = gap();  // >= 1 while migrating (invariant)
-    // Largest R allowed after an insert: floor(S * (G - 1) / G0).
-    const auto line =
-        g == 0 ? 0 : static_cast<std::size_t>(static_cast<unsigned __int128>(pace_s0_) * (g - 1) / pace_g0_);
-    const std::size_t required = old_.count > line ? old_.count - line : 0;
-    const std::size_t quota = std::max(pace_quota_, required);
-    std::size_t moved = 0, scanned = 0;
-    while (moved < quota) {
-      unsigned char* ctrl = ctrl_at(old_, cursor_);
+    // Should this write insert a new key, R * G0 <= S * (G - 1) must hold after it.
+    const auto line = static_cast<unsigned __int128>(pace_s0_) * (g == 0 ? 0 : g - 1);
+    const std::size_t g0 = pace_g0_, q0 = pace_quota_;
+    const std::size_t scan_limit = kScanGroupsPerWrite + q0;
+    const View from(old_), to(cur_);
+    const Hash hash = hash_;
+    std::size_t cursor = cursor_, max_probe = cur_.max_probe, r = r0, moved = 0, scanned = 0;
+    auto behind = [&] { return static_cast<unsigned __int128>(r) * g0 > line; };
+    while (r != 0) {
+      if ((moved >= q0 || scanned >= scan_limit) && !behind()) break;
+      unsigned char* ctrl = from.ctrl + cursor * kCtrlBytes;
       std::uint32_t live = occupied(ctrl);
       ++scanned;
-      for (; live != 0 && moved < quota; live &= live - 1, ++moved) {
-        move_out(ctrl, static_cast<unsigned>(std::countr_zero(live)));
+      for (; live != 0 && (moved < q0 || behind()); live &= live - 1, ++moved, --r) {
+        // Move the entry in slot i of the cursor's group into the new array.
+        const auto i = static_cast<unsigned>(std::countr_zero(live));
+        Slot* src = from.slot(cursor, i);
+        const std::uint64_t h = hash(src->key);
+        const FreeSlot f = free_slot(to, h, max_probe);
+        ::new (to.slot(f.group, f.index)) Slot{std::move(src->key), std::move(src->value)};
+        src->~Slot();
+        to.ctrl[f.group * kCtrlBytes + f.index] = ctrl[i];
+        ctrl[i] = 0;
       }
-      if (old_.count == 0) break;
-      if (live == 0) ++cursor_;
-      if (moved >= required && scanned >= kScanGroupsPerWrite + quota) break;
+      if (live == 0 && r != 0) ++cursor;
     }
+    cursor_ = cursor;
+    cur_.max_probe = max_probe;
+    cur_.count += moved;
+    old_.count = r;
+    // The quota this write had: q0, or what the guarantee needed when that was more.
+    std::size_t quota = q0;
+    if (moved > q0) quota = r0 - static_cast<std::size_t>(line / g0);
     ++migration_ops_;
     groups_scanned_ += scanned;
     max_groups_scanned_ = std::max<std::uint64_t>(max_groups_scanned_, scanned);
@@ -780,20 +822,7 @@ class PacedFlatMap {
     counters_.entries_moved += moved;
     counters_.payload_bytes_moved += moved * (sizeof(K) + sizeof(V));
     counters_.index_bytes_moved += moved;
-    if (old_.count == 0) finish_migration();
-  }
-
-  // Moves the entry in slot i of the cursor's old group into the new array.
-  REHASHLAB_ALWAYS_INLINE void move_out(unsigned char* ctrl, unsigned i) {
-    Slot* src = slot_at(old_, cursor_, i);
-    const std::uint64_t h = hash_(src->key);
-    const FreeSlot f = free_slot(cur_, h);
-    ::new (slot_at(cur_, f.group, f.index)) Slot{std::move(src->key), std::move(src->value)};
-    src->~Slot();
-    ctrl_at(cur_, f.group)[f.index] = ctrl[i];
-    ctrl[i] = 0;
-    ++cur_.count;
-    --old_.count;
+    if (r == 0) finish_migration();
   }
 
   void finish_migration() {
@@ -810,30 +839,29 @@ class PacedFlatMap {
     REHASHLAB_DEBUG_CHECK(*this);
   }
 
-  // One bounded batch of returning old-array pages, per array: below the
-  // cursor while migrating, the rest once retiring (freed when at most a batch
-  // remains).
+  // At most one bounded batch (one munmap) of returning old-array pages per
+  // write: below the cursor while migrating, the rest once retiring (an array is
+  // freed when at most a batch of it remains).
   void release_step() {
     if (migrating()) {
-      release_batch(old_.ctrl_storage, cursor_ * kCtrlBytes);
-      release_batch(old_.slot_storage, cursor_ * kGroupBytes);
+      if (!release_batch(old_.ctrl_storage, cursor_ * kCtrlBytes)) release_batch(old_.slot_storage, cursor_ * kGroupBytes);
     } else if (retiring()) {
-      for (ZeroedArray& a : retiring_) {
-        if (!a) continue;
-        if (unreleased(a) <= kReleaseBatchBytes) {
-          a.reset();
-        } else {
-          release_batch(a, a.size_bytes());
-        }
+      ZeroedArray& a = retiring_[0] ? retiring_[0] : retiring_[1];
+      if (unreleased(a) <= kReleaseBatchBytes) {
+        a.reset();
+        if (!retiring()) ++counters_.old_arrays_freed;
+      } else {
+        release_batch(a, a.size_bytes());
       }
-      if (!retiring()) ++counters_.old_arrays_freed;
     }
   }
-  void release_batch(ZeroedArray& a, std::size_t below) {
-    if (below < a.released_bytes() + kReleaseBatchBytes) return;
+  // Returns one batch of a's pages below `below` if a whole batch is due there.
+  bool release_batch(ZeroedArray& a, std::size_t below) {
+    if (below < a.released_bytes() + kReleaseBatchBytes) return false;
     const std::size_t n = a.release_prefix(below, kReleaseBatchBytes);
     old_bytes_released_ += n;
     release_batches_ += n != 0;
+    return n != 0;
   }
 
   void free_retiring(bool forced) {
@@ -911,6 +939,7 @@ class PacedFlatMap {
   ZeroedArray retiring_[2];    // an old table's unreleased control words / slots (kFresh)
   std::size_t size_ = 0;
   std::size_t cursor_ = 0;       // old groups below this are empty (moved)
+  std::size_t old_reach_ = 0;    // the old array's largest probe offset, T(max_probe)
   bool busy_ = false;            // migrating, pre-faulting or retiring: writes take write_step()
   std::size_t pace_factor_ = kPaceFactor;
   std::size_t pace_quota_ = 0;   // q0 of the running migration
