@@ -91,26 +91,28 @@
 // erases remove from whichever array holds the key, finds do no migration work.
 //
 // Residual spikes (what moving few entries per write does not fix by itself).
-//  * Page faults. A new array comes from fresh zero pages (kFresh: ZeroedArray's
-//    mmap), so no write pays an O(n) fill, but every page still costs one first
-//    touch. On the VM this was developed on a first touch costs ~1.4 us
-//    (results/bench/README.md), about twice a typical write, and a table has
-//    one page per ~120 slots: left to random inserts, ~1.3% of writes would pay
-//    one, setting the p99. So the map pre-faults its new array ahead of use,
-//    kPrefaultPagesPerWrite pages per write (madvise(MADV_POPULATE_WRITE), or
-//    one atomic write per page where that is not available) from the start of
-//    the grow until the whole array is resident. That makes the faulting writes
-//    few (one per 32 pages) at a bounded cost each (~45 us), and the window in
-//    which random inserts can find an untouched page short (array pages / 32
-//    writes). Deliberate difference from "one page per write": it trades the
-//    p99 for a bounded number of bounded ops.
+//  * Page faults. New arrays come from fresh zero pages (kFresh: ZeroedArray's
+//    mmap), so no write pays an O(n) fill, but every page still costs a first
+//    touch: on the VM this was developed on ~1.0-1.4 us (results/bench/
+//    README.md), about three times a typical write, and not cheaper when
+//    batched. An array has a page per ~240 slots (u64 -> u64), so left to
+//    random inserts ~1.3% of all writes would pay one and set the p99. The map
+//    therefore pre-faults its new arrays ahead of use, kPrefaultPagesPerWrite
+//    pages per write (madvise(MADV_POPULATE_WRITE), or one atomic no-op write
+//    per page where that is refused), control words first, from the grow on
+//    until all is resident. The faults then fall on few writes (one per 64
+//    pages, ~0.02% of the writes of a growing map) of bounded cost (~60-90 us),
+//    and the window in which a random insert can still touch a fresh page is
+//    short (pages / 64 writes). Deliberate difference from "one fault per
+//    write": with faults this expensive that spreads them over the p99; the
+//    batch size trades the p99.9 (fewer, larger batches) against the max.
 //  * Old array release (kFresh). As the cursor advances, pages wholly below it
-//    go back to the OS (ZeroedArray::release_prefix) in batches of
-//    kReleaseBatchBytes. When the migration ends the rest is released in the
-//    same batches by later writes ("retiring"; freed at once if a new grow
-//    starts first, counter forced_retire_frees).
+//    go back to the OS (ZeroedArray::release_prefix), at most one batch of
+//    kReleaseBatchBytes (one munmap) per write. When the migration ends the rest
+//    is returned the same way by later writes ("retiring"; freed at once if a
+//    new grow starts first, counter forced_retire_frees).
 //  * AllocMode::kSystem / kNaive: calloc / operator new + memset of the whole new
-//    array when the grow starts, no pre-faulting, and one free of the whole old
+//    arrays when the grow starts, no pre-faulting, and one free of each old
 //    array on the write that ends the migration -- what the real systems do.
 //
 // Invariants (check_invariants):
@@ -327,9 +329,9 @@ class PacedFlatMap {
   // moved what the guarantee needs).
   static constexpr std::size_t kScanGroupsPerWrite = 16;
   // Pages of the new arrays pre-faulted per write until all are resident (kFresh).
-  static constexpr std::size_t kPrefaultPagesPerWrite = 32;
-  // Old-array bytes returned per release (kFresh): one munmap per 64 pages.
-  static constexpr std::size_t kReleaseBatchBytes = std::size_t{256} << 10;
+  static constexpr std::size_t kPrefaultPagesPerWrite = 64;
+  // Old-array bytes returned per release (kFresh): one munmap of 128 pages.
+  static constexpr std::size_t kReleaseBatchBytes = std::size_t{512} << 10;
   // The first table: 2 groups (30 slots).
   static constexpr unsigned kMinLog2Groups = 1;
 
@@ -827,9 +829,9 @@ class PacedFlatMap {
 
   void finish_migration() {
     ++counters_.migrations_completed;
-    if (mode_ == AllocMode::kFresh) {  // what is left above a batch is returned by later writes
-      if (unreleased(old_.ctrl_storage) > kReleaseBatchBytes) retiring_[0] = std::move(old_.ctrl_storage);
-      if (unreleased(old_.slot_storage) > kReleaseBatchBytes) retiring_[1] = std::move(old_.slot_storage);
+    if (mode_ == AllocMode::kFresh) {  // what is left is returned by later writes, a batch each
+      retiring_[0] = std::move(old_.ctrl_storage);
+      retiring_[1] = std::move(old_.slot_storage);
     }
     if (!retiring()) ++counters_.old_arrays_freed;
     old_ = Table();  // frees what is not retiring

@@ -508,7 +508,8 @@ TEST(PacedFlat, OldArrayReturnedInBatchesInFreshModeAndAtOnceOtherwise) {
     live_mid = mem.live_bytes();
     while (map.old_array_bytes_held() != 0) insert_fresh(map, ref, next, 1);
     if (mode == AllocMode::kFresh) {
-      EXPECT_LT(held_mid, held0 * 3 / 5) << "half-way, about half the old array should be released";
+      // Half-way, half of it is released, less at most one batch per array not yet due.
+      EXPECT_LT(held_mid, held0 / 2 + 2 * Map::kReleaseBatchBytes + (std::size_t{64} << 10));
       EXPECT_LT(live_mid, live0) << "the MemoryCounter should see the release";
     } else {
       EXPECT_EQ(held_mid, held0) << "system mode frees the old array at once, at the end";
