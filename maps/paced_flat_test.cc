@@ -268,7 +268,9 @@ TEST(PacedFlat, PacingGuaranteeHoldsWhenThePlanFallsBehind) {
       ++completions;
       if (inserts_only) max_slack_at_end = std::max(max_slack_at_end, map.max_load() - map.size());
     }
-    if (i % 4099 == 0) ASSERT_NO_THROW(map.check_invariants()) << "op " << i;
+    if (i % 4099 == 0) {
+      ASSERT_NO_THROW(map.check_invariants()) << "op " << i;
+    }
   }
   EXPECT_GE(grows, 10u);
   EXPECT_GE(completions + 1, grows);
@@ -330,7 +332,9 @@ TEST(PacedFlat, ChurnTriggersPacedSameSizeRebuilds) {
     insert_fresh(map, ref, next, 1);
     ASSERT_TRUE(map.erase(mix64(oldest)));
     ref.erase(mix64(oldest++));
-    if (i % 20011 == 0) ASSERT_NO_THROW(map.check_invariants());
+    if (i % 20011 == 0) {
+      ASSERT_NO_THROW(map.check_invariants());
+    }
   }
   EXPECT_GE(counter(map, "cleanup_grows"), 2u);
   EXPECT_EQ(counter(map, "doubling_grows"), map.resize_counters().grows_started - counter(map, "cleanup_grows"));
