@@ -38,31 +38,36 @@
 //
 // Growth. A grow is triggered only by an insert of a new key, when no
 // migration runs and size + 1 > max_load. With S = size, the new array has the
-// smallest 2^B' groups (never fewer than now) whose max_load' >= S + S/8 + 1:
-// normally double, the same size when drift triggered it and the slack allows
-// (Boost asks for S/61; S/8 bounds the quota below by 32). Starting a grow
-// allocates the new array (only this can throw; the map is then unchanged),
-// keeps the current one as the old array and moves nothing.
+// smallest 2^B' groups (never fewer than now) whose max_load' >= S + S/16 + 1:
+// normally double; the same size ("cleanup") when drift triggered it at a load
+// up to ~0.82 (Boost asks for S/61, so it cleans up at loads up to ~0.86 where
+// this map doubles; more slack keeps the guarantee's quota below 16 per write).
+// Starting a grow allocates the new arrays (only this can throw; the map is
+// then unchanged), keeps the current ones as the old arrays and moves nothing.
 //
 // Pacing (the point of this map). Let R = entries still in the old array and
 // G = max_load' - size = inserts of new keys left before the new array would be
 // due to grow; S and G0 are R and G when the grow starts. G only falls by
 // inserts of new keys, one each; erases raise it or leave it. Every write
 // (insert_or_assign, erase) while migrating first moves
-//     quota = max(q0, R - floor(S * (G - 1) / G0)),  q0 = ceil(kPaceFactor * S / G0)
+//     quota = max(q0, R - floor(S * (G - 1) / G0)),
+//     q0 = min(ceil(kPaceFactor * S / G0), kMaxPlannedQuota)
 // entries. q0 (>= 1) is the plan: finish within G0 / kPaceFactor inserts, a
-// quarter of the slack (a doubling from a full table has G0 ~ S, so q0 = 4;
-// q0 <= kPaceFactor * kMinSlackDivisor = 32 always). A quarter rather than the
-// whole slack bounds how long the old array is held: the mean bytes per entry
-// stays within ~10% of a table without migration. The second term is the
-// guarantee: the fewest moves that keep R on or below the line from (G0, S) to
-// (0, 0) should this write insert a new key, i.e. R * G0 <= S * G after every
-// write (checked by check_invariants). At G = 1 it is R: the write moves all
-// that is left. Hence every migration ends before the insert that would bring
-// the new array to its threshold, and no grow ever starts while one runs.
-// Inserts cannot outrun this pace (it is counted in inserts); what can fall
-// behind the plan is a step cut short by its scan bound (below), and then the
-// guarantee term raises the quota (tests: PacingGuaranteeHolds*, ScanBounded*).
+// quarter of the slack (a doubling from a full table has G0 ~ S, so q0 = 4).
+// A quarter rather than the whole slack bounds how long the old array is held:
+// the mean bytes per entry stays within ~10% of a table without migration.
+// The plan is capped at 8 per write: a cleanup has little slack (G0 >= S/16),
+// and under the churn that causes cleanups erases give slack back, so the plan
+// alone would overshoot. The second term is the guarantee: the fewest moves
+// that keep R on or below the line from (G0, S) to (0, 0) should this write
+// insert a new key, i.e. R * G0 <= S * G after every write (checked by
+// check_invariants); it averages S / G0 <= 16 per insert. At G = 1 it is R:
+// the write moves all that is left. Hence every migration ends before the
+// insert that would bring the new array to its threshold, and no grow ever
+// starts while one runs. Inserts cannot outrun this pace (it is counted in
+// inserts); what can fall behind the plan is a cleanup's capped q0, or a step
+// cut short by its scan bound (below), and then the guarantee term raises the
+// quota (tests: PacingGuaranteeHolds*, ScanBounded*, Churn*).
 //
 // Migration step. A cursor walks the old array in group order; every old group
 // below it is empty. The step moves the cursor group's live entries one by one
@@ -132,7 +137,7 @@
 // Deliberate differences from Boost (beyond incremental growth): no xmx post-mixing of the hash (the harness's
 // SeededHash already avalanches); the overflow bit comes from the tag (Boost:
 // hash % 8, the same bits); a max_probe bound per table, which Boost does not
-// need; grows leave S/8 slack, not S/61; no shrink (neither does Boost).
+// need; grows leave S/16 slack, not S/61; no shrink (neither does Boost).
 //
 // Counters. ResizeCounters: grows_started / migrations_completed /
 // old_arrays_freed as usual (the first allocation is not a grow);
@@ -322,9 +327,11 @@ class PacedFlatMap {
 
   // Plan: finish a migration within 1/kPaceFactor of the slack G0.
   static constexpr std::size_t kPaceFactor = 4;
-  // A grow leaves at least S / kMinSlackDivisor inserts of slack (bounds q0 by
-  // kPaceFactor * kMinSlackDivisor).
-  static constexpr std::size_t kMinSlackDivisor = 8;
+  // A grow leaves at least S / kMinSlackDivisor inserts of slack (so the
+  // guarantee needs at most kMinSlackDivisor moves per insert on average).
+  static constexpr std::size_t kMinSlackDivisor = 16;
+  // The plan's quota per write, at most.
+  static constexpr std::size_t kMaxPlannedQuota = 8;
   // Control words a migration step may read beyond its quota (once it has
   // moved what the guarantee needs).
   static constexpr std::size_t kScanGroupsPerWrite = 16;
@@ -735,10 +742,11 @@ class PacedFlatMap {
     }
   }
 
-  // q0 = ceil(kPaceFactor * S / G0), at least 1 (0 only for a test's factor 0).
+  // q0 = min(ceil(kPaceFactor * S / G0), kMaxPlannedQuota), at least 1 (0 only
+  // for a test's factor 0).
   std::size_t planned_quota(std::size_t s, std::size_t g0) const {
     if (pace_factor_ == 0) return 0;
-    return std::max<std::size_t>(1, (pace_factor_ * s + g0 - 1) / g0);
+    return std::clamp<std::size_t>((pace_factor_ * s + g0 - 1) / g0, 1, kMaxPlannedQuota);
   }
 
   void update_busy() { busy_ = migrating() || prefault_pending() || retiring(); }

@@ -340,7 +340,8 @@ TEST(PacedFlat, ChurnTriggersPacedSameSizeRebuilds) {
   EXPECT_EQ(counter(map, "doubling_grows"), map.resize_counters().grows_started - counter(map, "cleanup_grows"));
   EXPECT_EQ(map.capacity(), capacity) << "churn at constant size must not grow the array";
   EXPECT_GT(counter(map, "drift"), 0u);
-  EXPECT_LE(counter(map, "max_write_moved"), Map::kPaceFactor * Map::kMinSlackDivisor);
+  // Churn gives slack back as fast as it takes it: the capped plan does the work.
+  EXPECT_LE(counter(map, "max_write_moved"), Map::kMaxPlannedQuota);
   EXPECT_LE(counter(map, "max_probe"), 16u) << "probe lengths drifted";
   EXPECT_EQ(compare_contents(map, ref), std::nullopt);
 }
