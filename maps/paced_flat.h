@@ -92,8 +92,21 @@
 // first (an entry not moved yet can only be there), then the new one; else the
 // new array first, then the old one, where the probe skips (without reading)
 // every group below the cursor and stops after the old array's max_probe steps
-// -- usually no memory access at all. Inserts of new keys go to the new array,
-// erases remove from whichever array holds the key, finds do no migration work.
+// -- usually no memory access at all (a key whose old probe sequence, home plus
+// the largest offset used, ends below the cursor cannot be there). Inserts of
+// new keys go to the new array; erases remove from whichever array holds it.
+//
+// Reads and idle time. Finds do no migration work: two arrays at once make a
+// lookup dearer (a miss probes both, and both compete for the caches:
+// throughput of finds mid-migration at 7.5M entries ~1.7x a settled table's),
+// and moving entries on finds, as Redis's dictFind does, made them dearer
+// still (~3x with a 16-entry step every 16th find, ~4-8x with one entry per
+// find: the moves keep consecutive finds from overlapping their cache misses;
+// results/bench/README.md). A read-only phase therefore leaves a migration
+// where it was; maintenance() (the idle-time hook, Redis's serverCron rehash)
+// finishes it: migration steps of kMaintenanceQuota entries, pre-fault batches
+// and release batches until its budget is spent. The pacing above does not
+// rely on it.
 //
 // Residual spikes (what moving few entries per write does not fix by itself).
 //  * Page faults. New arrays come from fresh zero pages (kFresh: ZeroedArray's
@@ -129,7 +142,7 @@
 //  * size <= max_load <= 7/8 of the slots; max_probe < groups;
 //  * while migrating: 0 < R, cursor <= old groups, released old pages lie below
 //    the cursor's group in both arrays, G >= 1, R * G0 <= S * G (the pace never falls behind
-//    its own guarantee), the last write moved at most its quota;
+//    its own guarantee), the last migration step moved at most its quota;
 //  * grows_started == migrations_completed + (1 while migrating);
 //  * pre-fault progress within the array; busy flag == (migrating or
 //    pre-faulting or retiring).
@@ -152,17 +165,18 @@
 //  old_entries                      R, entries still in the old array
 //  gap                              G = max_load' - size while migrating, else 0
 //  pace_quota / max_pace_quota      q0 of the running migration (0 if none) / max
-//  max_write_quota                  largest quota any write had (q0 or the guarantee's)
-//  last_write_moved / max_write_moved   entries the last / any write moved
-//  migration_ops                    writes that did migration work
+//  max_step_quota                   largest quota any migration step had (q0,
+//                                   the guarantee's, kMaintenanceQuota)
+//  last_step_moved / max_step_moved entries the last / any migration step moved
+//  migration_steps                  migration steps (by writes, finds, maintenance)
 //  slots_scanned                    old slots examined by migration steps
 //                                   (15 per control word read; re-reads count)
-//  max_groups_scanned_per_write     most control words one step read
+//  max_groups_scanned_per_step      most control words one step read
 //  old_bytes_released               old-array bytes returned in batches
 //  release_batches                  release_prefix calls that returned bytes
 //  retiring_bytes                   old-array bytes still held after migration
 //  forced_retire_frees              retiring arrays freed at once by a new grow
-//  prefault_pages / prefault_batches   pages pre-faulted / writes that did it
+//  prefault_pages / prefault_batches   pages pre-faulted / batches (writes, maintenance)
 //  max_probe                        max_probe of the current array
 //  drift                            max_load decrements by erasure (all arrays)
 #pragma once
@@ -339,6 +353,8 @@ class PacedFlatMap {
   static constexpr std::size_t kPrefaultPagesPerWrite = 64;
   // Old-array bytes returned per release (kFresh): one munmap of 128 pages.
   static constexpr std::size_t kReleaseBatchBytes = std::size_t{512} << 10;
+  // Entries a maintenance() migration step moves.
+  static constexpr std::size_t kMaintenanceQuota = 256;
   // The first table: 2 groups (30 slots).
   static constexpr unsigned kMinLog2Groups = 1;
 
@@ -421,12 +437,12 @@ class PacedFlatMap {
     f("gap", gap());
     f("pace_quota", pace_quota());
     f("max_pace_quota", max_pace_quota_);
-    f("max_write_quota", max_write_quota_);
-    f("last_write_moved", last_write_moved_);
-    f("max_write_moved", max_write_moved_);
-    f("migration_ops", migration_ops_);
+    f("max_step_quota", max_step_quota_);
+    f("last_step_moved", last_step_moved_);
+    f("max_step_moved", max_step_moved_);
+    f("migration_steps", migration_steps_);
     f("slots_scanned", groups_scanned_ * kGroupSlots);
-    f("max_groups_scanned_per_write", max_groups_scanned_);
+    f("max_groups_scanned_per_step", max_groups_scanned_);
     f("old_bytes_released", old_bytes_released_);
     f("release_batches", release_batches_);
     f("retiring_bytes", retiring_bytes());
@@ -437,7 +453,19 @@ class PacedFlatMap {
     f("drift", drift_);
   }
 
-  void maintenance(std::chrono::nanoseconds) {}  // all growth work is paced on writes
+  // Idle time (Redis's serverCron rehash): migration steps of kMaintenanceQuota
+  // entries, pre-fault batches and release batches until the budget is spent or
+  // nothing is left to do. Budget 0 does nothing.
+  void maintenance(std::chrono::nanoseconds budget) {
+    if (!busy_ || budget.count() <= 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + budget;
+    do {
+      if (migrating()) migrate_step(kMaintenanceQuota, false);
+      prefault_step();
+      if (mode_ == AllocMode::kFresh) release_step();
+      update_busy();
+    } while (busy_ && std::chrono::steady_clock::now() < deadline);
+  }
 
   void check_invariants() const {
     require_invariant(counters_.grows_started == counters_.migrations_completed + (migrating() ? 1 : 0),
@@ -464,7 +492,7 @@ class PacedFlatMap {
       require_invariant(static_cast<unsigned __int128>(old_.count) * pace_g0_ <=
                             static_cast<unsigned __int128>(pace_s0_) * gap(),
                         "pace fell behind its guarantee: R * G0 > S * G");
-      require_invariant(last_write_moved_ <= last_write_quota_, "the last write moved more than its quota");
+      require_invariant(last_step_moved_ <= last_step_quota_, "the last migration step moved more than its quota");
     } else {
       require_invariant(old_.count == 0 && !has_array(old_), "an old array outlived its migration");
     }
@@ -479,8 +507,8 @@ class PacedFlatMap {
   std::size_t max_load() const { return cur_.max_load; }
   std::size_t capacity() const { return has_array(cur_) ? (cur_.mask + 1) * kGroupSlots : 0; }
   std::size_t pace_quota() const { return migrating() ? pace_quota_ : 0; }
-  std::size_t last_write_moved() const { return last_write_moved_; }
-  std::size_t last_write_quota() const { return last_write_quota_; }
+  std::size_t last_step_moved() const { return last_step_moved_; }
+  std::size_t last_step_quota() const { return last_step_quota_; }
   bool prefault_pending() const { return cur_.ctrl_prefault.pending() || cur_.slot_prefault.pending(); }
   AllocMode alloc_mode() const { return mode_; }
   // Whether `key` is in the old (not yet moved) / the new array.
@@ -773,25 +801,31 @@ class PacedFlatMap {
   // pre-faulting (control words first: every probe reads them), one batch of
   // old-array release.
   void write_step() {
-    if (migrating()) migrate_step();
-    if (prefault_pending()) {
-      const std::size_t budget = kPrefaultPagesPerWrite * paced_flat::page_size();
-      prefault_pages_ += cur_.ctrl_prefault.pending() ? cur_.ctrl_prefault.step(cur_.ctrl, budget)
-                                                      : cur_.slot_prefault.step(cur_.slots, budget);
-      ++prefault_batches_;
-    }
+    if (migrating()) migrate_step(pace_quota_, true);
+    prefault_step();
     if (mode_ == AllocMode::kFresh) release_step();
     update_busy();
   }
 
+  // One batch of pre-faulting, control words first (every probe reads them).
+  void prefault_step() {
+    if (!prefault_pending()) return;
+    const std::size_t budget = kPrefaultPagesPerWrite * paced_flat::page_size();
+    prefault_pages_ += cur_.ctrl_prefault.pending() ? cur_.ctrl_prefault.step(cur_.ctrl, budget)
+                                                    : cur_.slot_prefault.step(cur_.slots, budget);
+    ++prefault_batches_;
+  }
+
   // Moves q0 entries from the cursor on, more while the guarantee needs them,
   // fewer if the scan bound is reached first (see "Pacing").
-  void migrate_step() {
+  // A find or maintenance passes its own q0 and no guarantee (it inserts nothing).
+  void migrate_step(std::size_t q0, bool before_write) {
     const std::size_t r0 = old_.count;
     const std::size_t g = gap();  // >= 1 while migrating (invariant)
     // Should this write insert a new key, R * G0 <= S * (G - 1) must hold after it.
-    const auto line = static_cast<unsigned __int128>(pace_s0_) * (g == 0 ? 0 : g - 1);
-    const std::size_t g0 = pace_g0_, q0 = pace_quota_;
+    const auto line = before_write ? static_cast<unsigned __int128>(pace_s0_) * (g == 0 ? 0 : g - 1)
+                                   : ~static_cast<unsigned __int128>(0);
+    const std::size_t g0 = pace_g0_;
     const std::size_t scan_limit = kScanGroupsPerWrite + q0;
     const View from(old_), to(cur_);
     const Hash hash = hash_;
@@ -819,16 +853,16 @@ class PacedFlatMap {
     cur_.max_probe = max_probe;
     cur_.count += moved;
     old_.count = r;
-    // The quota this write had: q0, or what the guarantee needed when that was more.
+    // The quota this step had: q0, or what the guarantee needed when that was more.
     std::size_t quota = q0;
     if (moved > q0) quota = r0 - static_cast<std::size_t>(line / g0);
-    ++migration_ops_;
+    ++migration_steps_;
     groups_scanned_ += scanned;
     max_groups_scanned_ = std::max<std::uint64_t>(max_groups_scanned_, scanned);
-    last_write_moved_ = moved;
-    last_write_quota_ = quota;
-    max_write_moved_ = std::max<std::uint64_t>(max_write_moved_, moved);
-    max_write_quota_ = std::max<std::uint64_t>(max_write_quota_, quota);
+    last_step_moved_ = moved;
+    last_step_quota_ = quota;
+    max_step_moved_ = std::max<std::uint64_t>(max_step_moved_, moved);
+    max_step_quota_ = std::max<std::uint64_t>(max_step_quota_, quota);
     counters_.entries_moved += moved;
     counters_.payload_bytes_moved += moved * (sizeof(K) + sizeof(V));
     counters_.index_bytes_moved += moved;
@@ -955,13 +989,13 @@ class PacedFlatMap {
   std::size_t pace_quota_ = 0;   // q0 of the running migration
   std::size_t pace_s0_ = 0;      // S: entries when it started
   std::size_t pace_g0_ = 1;      // G0: slack when it started
-  std::size_t last_write_moved_ = 0;
-  std::size_t last_write_quota_ = 0;
+  std::size_t last_step_moved_ = 0;
+  std::size_t last_step_quota_ = 0;
   std::uint64_t doubling_grows_ = 0;
   std::uint64_t max_pace_quota_ = 0;
-  std::uint64_t max_write_quota_ = 0;
-  std::uint64_t max_write_moved_ = 0;
-  std::uint64_t migration_ops_ = 0;
+  std::uint64_t max_step_quota_ = 0;
+  std::uint64_t max_step_moved_ = 0;
+  std::uint64_t migration_steps_ = 0;
   std::uint64_t groups_scanned_ = 0;
   std::uint64_t max_groups_scanned_ = 0;
   std::uint64_t old_bytes_released_ = 0;

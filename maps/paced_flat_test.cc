@@ -203,7 +203,7 @@ std::vector<MigrationLog> grow_and_log(Map& map, Ref& ref, std::uint64_t& next, 
     if (!logs.empty() && (before.migrating || after.grows_started != before.grows_started)) {
       MigrationLog& log = logs.back();
       ++log.inserts;
-      log.max_moved = std::max(log.max_moved, map.last_write_moved());
+      log.max_moved = std::max(log.max_moved, map.last_step_moved());
       if (!after.migrating) log.slack_at_end = map.max_load() - map.size();
     }
   }
@@ -308,11 +308,11 @@ TEST(PacedFlat, ScanBoundedStepsOnASparseOldArray) {
   std::uint64_t cut_short = 0;
   while (map.migrating()) {
     insert_fresh(map, ref, next, 1);
-    if (map.migrating() && map.last_write_moved() < map.last_write_quota()) ++cut_short;
+    if (map.migrating() && map.last_step_moved() < map.last_step_quota()) ++cut_short;
     ASSERT_NO_THROW(map.check_invariants());
   }
   EXPECT_GT(cut_short, 0u) << "no step hit its scan bound: the test does not test it";
-  EXPECT_LE(counter(map, "max_groups_scanned_per_write"), Map::kScanGroupsPerWrite + 2 * Map::kPaceFactor + 2);
+  EXPECT_LE(counter(map, "max_groups_scanned_per_step"), Map::kScanGroupsPerWrite + 2 * Map::kPaceFactor + 2);
   EXPECT_EQ(compare_contents(map, ref), std::nullopt);
 }
 
@@ -341,7 +341,7 @@ TEST(PacedFlat, ChurnTriggersPacedSameSizeRebuilds) {
   EXPECT_EQ(map.capacity(), capacity) << "churn at constant size must not grow the array";
   EXPECT_GT(counter(map, "drift"), 0u);
   // Churn gives slack back as fast as it takes it: the capped plan does the work.
-  EXPECT_LE(counter(map, "max_write_moved"), Map::kMaxPlannedQuota);
+  EXPECT_LE(counter(map, "max_step_moved"), Map::kMaxPlannedQuota);
   EXPECT_LE(counter(map, "max_probe"), 16u) << "probe lengths drifted";
   EXPECT_EQ(compare_contents(map, ref), std::nullopt);
 }
@@ -367,9 +367,11 @@ TEST(PacedFlat, FindAndEraseInBothArraysMidMigration) {
   ASSERT_GT(in_old.size(), 1000u);
   ASSERT_GT(in_new.size(), 1000u);
   // Finds hit both arrays; misses miss both.
-  for (std::uint64_t k : in_old) ASSERT_EQ(*map.find(k), ref[k]);
-  for (std::uint64_t k : in_new) ASSERT_EQ(*map.find(k), ref[k]);
-  for (std::uint64_t i = next; i < next + 5000; ++i) ASSERT_EQ(map.find(mix64(i)), nullptr);
+  for (std::size_t i = 0; i < 1000; ++i) {
+    ASSERT_EQ(*map.find(in_old[in_old.size() - 1 - i]), ref[in_old[in_old.size() - 1 - i]]);
+    ASSERT_EQ(*map.find(in_new[i]), ref[in_new[i]]);
+    ASSERT_EQ(map.find(mix64(next + i)), nullptr);
+  }
   // Updates in place, erases from both arrays (each write also migrates).
   for (std::size_t i = 0; i < 300; ++i) {
     ASSERT_FALSE(map.insert_or_assign(in_old[i], 1000 + i));
@@ -408,9 +410,28 @@ TEST(PacedFlat, FindsDoNoMigrationWork) {
   const std::size_t old_entries = map.old_entries(), cursor = map.cursor();
   const std::uint64_t moved = map.resize_counters().entries_moved;
   for (const auto& [k, v] : ref) ASSERT_EQ(*map.find(k), v);
+  for (std::uint64_t i = next; i < next + 5000; ++i) ASSERT_EQ(map.find(mix64(i)), nullptr);
   EXPECT_EQ(map.old_entries(), old_entries);
   EXPECT_EQ(map.cursor(), cursor);
   EXPECT_EQ(map.resize_counters().entries_moved, moved);
+}
+
+TEST(PacedFlat, MaintenanceFinishesMigrationPrefaultAndRelease) {
+  MemoryCounter mem;
+  Map map(SeededHash<std::uint64_t>{39}, mem);
+  Ref ref;
+  std::uint64_t next = 0;
+  while (!(map.migrating() && map.old_array_bytes_held() >= (std::size_t{2} << 20))) insert_fresh(map, ref, next, 1);
+  map.maintenance(std::chrono::nanoseconds(0));
+  EXPECT_TRUE(map.migrating()) << "budget 0 does nothing";
+  for (int i = 0; i < 1000 && (map.migrating() || map.prefault_pending() || map.old_array_bytes_held() != 0); ++i) {
+    map.maintenance(std::chrono::microseconds(200));
+  }
+  EXPECT_FALSE(map.migrating());
+  EXPECT_FALSE(map.prefault_pending());
+  EXPECT_EQ(map.old_array_bytes_held(), 0u);
+  EXPECT_EQ(map.resize_counters().old_arrays_freed, map.resize_counters().grows_started);
+  EXPECT_EQ(compare_contents(map, ref), std::nullopt);
 }
 
 TEST(PacedFlat, AllocationFailureAtGrowKeepsEveryEntryAndMigrationNeverAllocates) {
