@@ -98,7 +98,7 @@
 //
 // Reads and idle time. Finds do no migration work: two arrays at once make a
 // lookup dearer (a miss probes both, and both compete for the caches:
-// throughput of finds mid-migration at 7.5M entries ~1.7x a settled table's),
+// throughput of finds mid-migration at 7.5M entries ~1.7x boost_flat's),
 // and moving entries on finds, as Redis's dictFind does, made them dearer
 // still (~3x with a 16-entry step every 16th find, ~4-8x with one entry per
 // find: the moves keep consecutive finds from overlapping their cache misses;
@@ -168,7 +168,7 @@
 //  max_step_quota                   largest quota any migration step had (q0,
 //                                   the guarantee's, kMaintenanceQuota)
 //  last_step_moved / max_step_moved entries the last / any migration step moved
-//  migration_steps                  migration steps (by writes, finds, maintenance)
+//  migration_steps                  migration steps (by writes and maintenance)
 //  slots_scanned                    old slots examined by migration steps
 //                                   (15 per control word read; re-reads count)
 //  max_groups_scanned_per_step      most control words one step read
