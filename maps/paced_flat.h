@@ -78,13 +78,14 @@
 // each, bounded per write unless the guarantee needs more). The migration ends
 // when R = 0.
 //
-// Order. Because the home group is the hash's top B bits, a doubling sends old
-// group g to new groups 2g and 2g + 1 (same size: g). Walking the old array in
-// order therefore reads it sequentially and also writes the new array nearly
-// sequentially (a few groups behind or ahead, by probe displacement): a move is
-// a hash and two cache-friendly copies, not a random write. Go (evacuate) and
-// Redis (rehashStep) also walk in order, but their bucket = hash & mask sends
-// neighbours to unrelated places in the new array.
+// Order. Only the cursor is walked (no write evacuates "its own" key's group,
+// as Go's growWork evacuates the written key's bucket: a random read and two
+// random writes per write), so the old array is read sequentially. Because the
+// home group is the hash's top B bits (as in Boost), a doubling sends old group
+// g to new groups 2g and 2g + 1, so the new array is written in one nearly
+// sequential stream too (a few groups behind or ahead, by probe displacement);
+// with hash & mask homes (Go, Redis) old bucket i goes to i and i + 2^oldB,
+// two such streams. A move is a hash and two cache-friendly copies.
 //
 // Where a key is while migrating: in the new array, or in the old array at a
 // group at or beyond the cursor; never both. Reads and writes look where it is
@@ -97,30 +98,29 @@
 // new keys go to the new array; erases remove from whichever array holds it.
 //
 // Reads and idle time. Finds do no migration work: two arrays at once make a
-// lookup dearer (a miss probes both, and both compete for the caches:
-// throughput of finds mid-migration at 7.5M entries ~1.7x boost_flat's),
-// and moving entries on finds, as Redis's dictFind does, made them dearer
-// still (~3x with a 16-entry step every 16th find, ~4-8x with one entry per
-// find: the moves keep consecutive finds from overlapping their cache misses;
-// results/bench/README.md). A read-only phase therefore leaves a migration
-// where it was; maintenance() (the idle-time hook, Redis's serverCron rehash)
-// finishes it: migration steps of kMaintenanceQuota entries, pre-fault batches
-// and release batches until its budget is spent. The pacing above does not
-// rely on it.
+// lookup dearer (a miss probes both, and both compete for the caches), and
+// moving entries on finds, as Redis's dictFind does, measured dearer still
+// while the migration runs, batched or not (results/bench/README.md; most
+// likely the moves keep consecutive finds from overlapping their cache
+// misses: this VM has no performance counters). A read-only phase leaves a
+// migration where it was; maintenance() (the idle-time hook, Redis's
+// serverCron rehash) finishes it: migration steps of kMaintenanceQuota
+// entries, pre-fault batches and release batches until its budget is spent.
+// The pacing above does not rely on it.
 //
 // Residual spikes (what moving few entries per write does not fix by itself).
 //  * Page faults. New arrays come from fresh zero pages (kFresh: ZeroedArray's
 //    mmap), so no write pays an O(n) fill, but every page still costs a first
-//    touch: on the VM this was developed on ~1.0-1.4 us (results/bench/
-//    README.md), about three times a typical write, and not cheaper when
-//    batched. An array has a page per ~240 slots (u64 -> u64), so left to
+//    touch: on the VM this was developed on, several times a typical write,
+//    and not cheaper per page when batched (page_fault_bench, results/bench/
+//    README.md). An array has a page per ~240 slots (u64 -> u64), so left to
 //    random inserts ~1.3% of all writes would pay one and set the p99. The map
 //    therefore pre-faults its new arrays ahead of use, kPrefaultPagesPerWrite
 //    pages per write (madvise(MADV_POPULATE_WRITE), or one atomic no-op write
 //    per page where that is refused), control words first, from the grow on
 //    until all is resident. The faults then fall on few writes (one per 64
-//    pages, ~0.02% of the writes of a growing map) of bounded cost (~60-90 us),
-//    and the window in which a random insert can still touch a fresh page is
+//    pages, ~0.02% of the writes of a growing map) of bounded cost, and the
+//    window in which a random insert can still touch a fresh page is
 //    short (pages / 64 writes). Deliberate difference from "one fault per
 //    write": with faults this expensive that spreads them over the p99; the
 //    batch size trades the p99.9 (fewer, larger batches) against the max.
@@ -140,17 +140,20 @@
 //    overflow bytes, within max_probe, first match); an old-array key is not in
 //    the new array, and the migrating lookup finds it (exactly one table);
 //  * size <= max_load <= 7/8 of the slots; max_probe < groups;
-//  * while migrating: 0 < R, cursor <= old groups, released old pages lie below
-//    the cursor's group in both arrays, G >= 1, R * G0 <= S * G (the pace never falls behind
-//    its own guarantee), the last migration step moved at most its quota;
+//  * while migrating: 0 < R, cursor <= old groups, released old pages lie
+//    below the cursor's group in both arrays, G >= 1, R * G0 <= S * G (the
+//    pace never falls behind its own guarantee), the last migration step moved
+//    at most its quota;
 //  * grows_started == migrations_completed + (1 while migrating);
 //  * pre-fault progress within the array; busy flag == (migrating or
 //    pre-faulting or retiring).
 //
-// Deliberate differences from Boost (beyond incremental growth): no xmx post-mixing of the hash (the harness's
-// SeededHash already avalanches); the overflow bit comes from the tag (Boost:
-// hash % 8, the same bits); a max_probe bound per table, which Boost does not
-// need; grows leave S/16 slack, not S/61; no shrink (neither does Boost).
+// Deliberate differences from Boost (beyond incremental growth): no xmx
+// post-mixing of the hash (the harness's SeededHash already avalanches); the
+// overflow bit comes from the tag (Boost: hash % 8, the same bits); a max_probe
+// bound per table, which Boost does not need; grows leave S/16 slack, not S/61;
+// no sentinel group (iteration walks the control words); no shrink (neither
+// does Boost).
 //
 // Counters. ResizeCounters: grows_started / migrations_completed /
 // old_arrays_freed as usual (the first allocation is not a grow);
@@ -790,8 +793,12 @@ class PacedFlatMap {
     t.shift = 64 - log2;
     t.max_load = max_load_for(groups);
     if (mode_ == AllocMode::kFresh) {  // arrays below kMinPrefaultBytes are heap memory, filled by memset
-      if (t.ctrl_storage.size_bytes() >= kMinPrefaultBytes) t.ctrl_prefault = PrefaultRange::of(t.ctrl, t.ctrl_storage.size_bytes());
-      if (t.slot_storage.size_bytes() >= kMinPrefaultBytes) t.slot_prefault = PrefaultRange::of(t.slots, t.slot_storage.size_bytes());
+      if (t.ctrl_storage.size_bytes() >= kMinPrefaultBytes) {
+        t.ctrl_prefault = PrefaultRange::of(t.ctrl, t.ctrl_storage.size_bytes());
+      }
+      if (t.slot_storage.size_bytes() >= kMinPrefaultBytes) {
+        t.slot_prefault = PrefaultRange::of(t.slots, t.slot_storage.size_bytes());
+      }
     }
     return t;
   }
@@ -817,8 +824,8 @@ class PacedFlatMap {
   }
 
   // Moves q0 entries from the cursor on, more while the guarantee needs them,
-  // fewer if the scan bound is reached first (see "Pacing").
-  // A find or maintenance passes its own q0 and no guarantee (it inserts nothing).
+  // fewer if the scan bound is reached first (see "Pacing"). maintenance()
+  // passes its own q0 and no guarantee (before_write false: it inserts nothing).
   void migrate_step(std::size_t q0, bool before_write) {
     const std::size_t r0 = old_.count;
     const std::size_t g = gap();  // >= 1 while migrating (invariant)
@@ -888,7 +895,9 @@ class PacedFlatMap {
   // freed when at most a batch of it remains).
   void release_step() {
     if (migrating()) {
-      if (!release_batch(old_.ctrl_storage, cursor_ * kCtrlBytes)) release_batch(old_.slot_storage, cursor_ * kGroupBytes);
+      if (!release_batch(old_.ctrl_storage, cursor_ * kCtrlBytes)) {
+        release_batch(old_.slot_storage, cursor_ * kGroupBytes);
+      }
     } else if (retiring()) {
       ZeroedArray& a = retiring_[0] ? retiring_[0] : retiring_[1];
       if (unreleased(a) <= kReleaseBatchBytes) {
@@ -950,8 +959,10 @@ class PacedFlatMap {
       return 0;
     }
     const std::size_t groups = t.mask + 1;
-    require_invariant(t.shift == 64 - static_cast<unsigned>(std::countr_zero(groups)), "shift does not match the group count");
-    require_invariant(t.ctrl_storage.size_bytes() == groups * kCtrlBytes && t.slot_storage.size_bytes() == groups * kGroupBytes,
+    require_invariant(t.shift == 64 - static_cast<unsigned>(std::countr_zero(groups)),
+                      "shift does not match the group count");
+    require_invariant(t.ctrl_storage.size_bytes() == groups * kCtrlBytes &&
+                          t.slot_storage.size_bytes() == groups * kGroupBytes,
                       "array sizes do not match the group count");
     require_invariant(t.max_load <= max_load_for(groups), "max_load above 7/8 of the slots");
     require_invariant(t.max_probe <= t.mask, "max_probe beyond one pass over the groups");

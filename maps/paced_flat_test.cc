@@ -1,10 +1,11 @@
 // Mechanism tests for paced_flat (maps/paced_flat.h): group matching, differential
 // runs with checkpoints mid-migration in every AllocMode, the pacing properties
 // (bounded work per write, migration done before the next grow could be due, no
-// grow while one runs, also when the pace falls behind its plan), finds and
-// erases in both arrays mid-migration, hostile hashes, allocation failure,
-// pre-faulting, chunked release, and a check_invariants() that fails on a
-// corrupted entry.
+// grow while one runs, also when the pace falls behind its plan, on a sparse old
+// array, and for churn's same-size rebuilds), finds and erases in both arrays
+// mid-migration, finds that do no migration work, maintenance() finishing the
+// growth work, hostile hashes, allocation failure, pre-faulting, chunked release,
+// clear() mid-migration, and a check_invariants() that fails on a corrupted entry.
 #include "maps/paced_flat.h"
 
 #include <gtest/gtest.h>

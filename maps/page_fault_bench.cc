@@ -43,10 +43,14 @@ struct Stats {
   void report(const char* what, std::size_t pages_per_sample) {
     if (ns.empty()) return;
     std::sort(ns.begin(), ns.end());
-    auto q = [&](double p) { return ns[std::min(ns.size() - 1, static_cast<std::size_t>(p * static_cast<double>(ns.size())))]; };
-    std::printf("%-20s samples=%7zu median=%9.0f p99=%9.0f p99.9=%9.0f max=%9.0f ns", what, ns.size(), q(0.5), q(0.99),
-                q(0.999), ns.back());
-    if (pages_per_sample > 1) std::printf("  (median %.0f ns per page)", q(0.5) / static_cast<double>(pages_per_sample));
+    auto q = [&](double p) {
+      return ns[std::min(ns.size() - 1, static_cast<std::size_t>(p * static_cast<double>(ns.size())))];
+    };
+    std::printf("%-20s samples=%7zu median=%9.0f p99=%9.0f p99.9=%9.0f max=%9.0f ns", what, ns.size(), q(0.5),
+                q(0.99), q(0.999), ns.back());
+    if (pages_per_sample > 1) {
+      std::printf("  (median %.0f ns per page)", q(0.5) / static_cast<double>(pages_per_sample));
+    }
     std::printf("\n");
   }
 };
