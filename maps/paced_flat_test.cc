@@ -138,11 +138,11 @@ TEST(PacedFlat, DifferentialWithMidMigrationCheckpointsInEveryAllocMode) {
 
 TEST(PacedFlat, SharedDifferentialDriverInSystemAndNaiveModes) {
   for (AllocMode mode : {AllocMode::kSystem, AllocMode::kNaive}) {
-    MemoryCounter mem;
-    Map map(SeededHash<std::uint64_t>{3}, mem, mode);
-    const auto r = testing::run_differential(map, 300000, 9);
+    testing::Lockstep<Map> ls(SeededHash<std::uint64_t>{3}, mode);
+    const auto r = testing::run_differential(ls, 300000, 9);
     ASSERT_EQ(r.failure, std::nullopt) << alloc_mode_name(mode);
     EXPECT_GE(r.migrating_checkpoints, 3u);
+    ls.destroy_and_check_memory();
   }
 }
 
