@@ -25,6 +25,7 @@
 #include "harness/run_config.h"
 #include "harness/suites.h"
 #include "maps/registry.h"
+#include "workloads/apply.h"
 #include "workloads/trace.h"
 
 namespace rehashlab {

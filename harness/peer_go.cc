@@ -180,9 +180,9 @@ int run_go(const RunConfig& cfg) {
       }
     }
   }
-  if (r.noise_ns.size() > 1) {
-    const std::uint64_t first = r.noise_every - 1, last = r.noise_ns.size() * r.noise_every - 1;
-    result.noise_wall_ns = r.start_ns[std::min<std::uint64_t>(last, measured - 1)] - r.start_ns[first];
+  if (!r.noise_ns.empty()) {  // from t0 to the end of the op the last sample followed
+    const std::uint64_t last = std::min<std::uint64_t>(r.noise_ns.size() * r.noise_every - 1, measured - 1);
+    result.noise_wall_ns = r.start_ns[last] + r.dur_ns[last];
   }
 
   MapOutcome out;

@@ -21,6 +21,7 @@
 #include "harness/timed_loop.h"
 #include "harness/timer.h"
 #include "maps/registry.h"
+#include "workloads/apply.h"
 #include "workloads/keys.h"
 #include "workloads/workload.h"
 
@@ -112,22 +113,8 @@ class MapOp {
   void prepare(std::uint64_t) { set(w_.next()); }
   OpKind kind() const { return kind_; }
   void execute() {
-    std::uint64_t r;
-    switch (kind_) {
-      case OpKind::kInsert:
-        r = map_.insert_or_assign(key_, value_) ? 1 : 0;
-        new_keys_ += r;
-        break;
-      case OpKind::kFind: {
-        const V* v = map_.find(key_);
-        r = v != nullptr ? value_word(*v) : kFindMiss;
-        break;
-      }
-      case OpKind::kErase:
-      default:
-        r = map_.erase(key_) ? 1 : 0;
-        break;
-    }
+    const std::uint64_t r = apply_op(map_, kind_, key_, value_);
+    if (kind_ == OpKind::kInsert) new_keys_ += r;
     sum_.add(r);
   }
   std::uint64_t new_keys() const { return new_keys_; }

@@ -119,7 +119,7 @@ struct LoopResult {
   std::uint64_t elapsed_ns = 0;
   std::uint64_t late_ops = 0;
   std::uint64_t noise_every = 0;    // LoopConfig::noise_every of the loop
-  std::uint64_t noise_wall_ns = 0;  // first to last noise sample
+  std::uint64_t noise_wall_ns = 0;  // from the phase's start to the last noise sample
   // Largest service time / noise sample in windows whose host steal was 0; nullopt
   // when no window was known to be quiet.
   std::optional<std::uint64_t> max_quiet_ns, noise_max_quiet_ns;
@@ -344,7 +344,7 @@ void timed_loop(const Clock& clock, const LoopConfig& cfg, Op& op, Probe& probe,
     }
   }
   r.elapsed_ns = to_ns(e - t0);
-  if (noise_last > noise_first) r.noise_wall_ns = to_ns(noise_last - noise_first);
+  if (noise_first != 0) r.noise_wall_ns = to_ns(noise_last - t0);
 }
 
 }  // namespace rehashlab

@@ -22,8 +22,6 @@
 
 namespace rehashlab {
 
-enum class TimerSource : std::uint8_t { kTsc, kSteady };
-
 class Clock {
  public:
   // kAuto: TSC if the CPU reports an invariant TSC, else steady_clock.
@@ -68,7 +66,6 @@ class Clock {
 
   double ns_per_tick() const { return ns_per_tick_; }
   double ticks_per_ns() const { return 1.0 / ns_per_tick_; }
-  TimerSource source() const { return tsc_ ? TimerSource::kTsc : TimerSource::kSteady; }
   const char* source_name() const { return tsc_ ? "tsc" : "steady_clock"; }
   double calibration_ms() const { return calibration_ms_; }
   bool tsc_invariant() const { return tsc_invariant_; }

@@ -18,12 +18,15 @@ struct FixedString {
   static_assert(N % 8 == 0, "hashing reads whole 8-byte words");
   std::array<char, N> bytes{};
 
-  // Deterministic key from a number: the number in decimal, right-aligned and
-  // zero-padded (as YCSB's "user000..." keys), so keys share long prefixes.
+  // The key for a number (the one key encoder: workloads, tests, peers): its 16
+  // lowercase hex digits right-aligned after a '0'-filled prefix, so the mapping is
+  // a bijection and long keys share a long prefix (as YCSB's "user..." keys).
   static FixedString from_u64(std::uint64_t x) {
+    static_assert(N >= 16, "16 hex digits");
+    static constexpr char kHex[] = "0123456789abcdef";
     FixedString s;
     s.bytes.fill('0');
-    for (std::size_t i = N; i-- > 0 && x != 0; x /= 10) s.bytes[i] = static_cast<char>('0' + x % 10);
+    for (std::size_t i = 0; i < 16; ++i) s.bytes[N - 1 - i] = kHex[(x >> (4 * i)) & 0xf];
     return s;
   }
   friend bool operator==(const FixedString&, const FixedString&) = default;

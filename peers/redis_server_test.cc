@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "peers/redis_server_map.h"
+#include "workloads/apply.h"
 #include "workloads/trace.h"
 
 namespace rehashlab {

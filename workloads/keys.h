@@ -1,9 +1,8 @@
 // Keys and values from numbers. A workload produces 64-bit "key numbers" (distinct
 // numbers are distinct keys); make_key turns one into the run's key type:
 //   uint64_t        the number itself
-//   FixedString<N>  the number as 16 lowercase hex digits, right-aligned after a
-//                   '0'-filled prefix (N >= 16), so the mapping is a bijection and
-//                   64-byte keys share a long prefix (as YCSB's "user..." keys).
+//   FixedString<N>  FixedString<N>::from_u64 (maps/types.h): 16 lowercase hex
+//                   digits right-aligned after a '0'-filled prefix
 // value_word reads the 8 bytes the checksum folds back out of any value type.
 #pragma once
 
@@ -20,13 +19,7 @@ K make_key(std::uint64_t num) {
   if constexpr (std::is_same_v<K, std::uint64_t>) {
     return num;
   } else {
-    static_assert(sizeof(K{}.bytes) >= 16, "string keys hold 16 hex digits");
-    K k;
-    k.bytes.fill('0');
-    constexpr std::size_t n = sizeof(K{}.bytes);
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (std::size_t i = 0; i < 16; ++i) k.bytes[n - 1 - i] = kHex[(num >> (4 * i)) & 0xf];
-    return k;
+    return K::from_u64(num);  // FixedString<N>: maps/types.h, the one encoder
   }
 }
 

@@ -49,27 +49,4 @@ struct Checksum {
   std::string hex() const;
 };
 
-// Applies one operation to a map of uint64_t -> uint64_t and returns its r.
-template <class M>
-std::uint64_t apply_op(M& map, const Op& op) {
-  switch (op.kind) {
-    case OpKind::kInsert:
-      return map.insert_or_assign(op.key, op.value) ? 1 : 0;
-    case OpKind::kFind: {
-      const std::uint64_t* v = map.find(op.key);
-      return v != nullptr ? *v : kFindMiss;
-    }
-    case OpKind::kErase:
-      return map.erase(op.key) ? 1 : 0;
-  }
-  return 0;
-}
-
-template <class M>
-std::uint64_t replay_checksum(M& map, std::span<const Op> ops) {
-  Checksum sum;
-  for (const Op& op : ops) sum.add(apply_op(map, op));
-  return sum.h;
-}
-
 }  // namespace rehashlab

@@ -1,6 +1,7 @@
 // The trace format and checksum: the shared example traces replayed through every
 // map must give exactly the expected checksum, size and op count (EXPECTED), and
 // malformed input must be rejected with file:line.
+#include "workloads/apply.h"
 #include "workloads/trace.h"
 
 #include <gtest/gtest.h>
