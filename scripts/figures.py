@@ -373,11 +373,11 @@ def fig4_tradeoff(rs, out_dir):
     for ax in (a1, a2):
         ax.margins(x=0.15, y=0.15)
     a1.set_ylabel("largest insert")
-    a1.set_xlabel("throughput (Mops/s, uninstrumented)")
-    a2.set_xlabel("mean bytes per entry")
+    a1.set_xlabel("Mops/s (uninstrumented)")
+    a2.set_xlabel("bytes / entry (mean)")
     _better(a1, +1)
     _better(a2, -1)
-    _legend_below(fig, [a1, a2], ncol=3)
+    _legend_below(fig, [a1, a2], ncol=2)
     return _save(fig, out_dir, "fig4_tradeoff")
 
 
@@ -451,7 +451,7 @@ def fig6_shrink(rs, out_dir):
     ax.set_yticklabels([style.label(m) for m in maps])
     ax.set_xlim(0, 118)
     ax.axvline(100, color="0.4", linewidth=0.6, linestyle="--")
-    ax.set_xlabel("memory kept after erasing 99 % of the entries (%)")
+    ax.set_xlabel("memory kept after erasing 99 % (%)")
     ax.grid(axis="y", alpha=0)
     return _save(fig, out_dir, "fig6_shrink")
 
@@ -494,7 +494,8 @@ def fig7_scaling(rs, out_dir):
         ax.set_title(title, fontsize=style.FONT_PT)
         ax.set_xlabel("n (entries inserted)")
         if names:
-            ax.legend(loc="upper left", frameon=False, fontsize=style.FONT_PT - 1.5, ncol=2)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=style.FONT_PT - 1,
+                      ncol=3)
     # A reference slope: proportional to n, through full_rehash's smallest point.
     if analysis.STOP_THE_WORLD_BASELINE in series:
         pts = series[analysis.STOP_THE_WORLD_BASELINE]
@@ -619,8 +620,8 @@ def fig9_open_loop(rs, out_dir):
     _time_axis(ax)
     ax.set_ylabel("worst response time")
     extra = [(Line2D([], [], marker="o", linestyle="none", color="0.4", markerfacecolor="white", alpha=0.5),
-              "fell behind its schedule (saturated)")] if saturated_any else []
-    _legend_below(fig, [ax], ncol=3, extra=extra)
+              "fell behind (saturated)")] if saturated_any else []
+    _legend_below(fig, [ax], ncol=2, extra=extra)
     return _save(fig, out_dir, "fig9_open_loop")
 
 
@@ -670,7 +671,7 @@ def fig10_migration_ops(rs, out_dir):
         ax.set_title(title, fontsize=style.FONT_PT)
         ax.grid(axis="y", alpha=0)
         _time_axis(ax, "x")
-    axes[-1][0].set_xlabel("service time (gray: outside a migration; color: during one)")
+    axes[-1][0].set_xlabel("service time")
     key = [Line2D([], [], marker=m, linestyle="none", color="0.3", label=lab) for _, m, lab in PCTS]
     fig.legend(handles=key, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
     return _save(fig, out_dir, "fig10_migration_ops")
