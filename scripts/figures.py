@@ -493,9 +493,7 @@ def fig7_scaling(rs, out_dir):
         _time_axis(ax)
         ax.set_title(title, fontsize=style.FONT_PT)
         ax.set_xlabel("n (entries inserted)")
-        if names:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=style.FONT_PT - 1,
-                      ncol=3)
+
     # A reference slope: proportional to n, through full_rehash's smallest point.
     if analysis.STOP_THE_WORLD_BASELINE in series:
         pts = series[analysis.STOP_THE_WORLD_BASELINE]
@@ -505,6 +503,7 @@ def fig7_scaling(rs, out_dir):
             ax.plot([x0, x1], [y0, y0 * x1 / x0], color="0.5", linestyle=":", linewidth=0.8)
         axes[1].text(x1, y0 * x1 / x0, "∝ n", ha="right", va="bottom", color="0.4", fontsize=style.FONT_PT - 1)
     axes[0].set_ylabel("largest insert (median, min-max)")
+    _legend_below(fig, axes, ncol=6)
     return _save(fig, out_dir, "fig7_scaling")
 
 
