@@ -16,7 +16,10 @@ NOT CHECKABLE (which is not HOLDS): the runs it needs exist in every repetition,
 maps it compares are distinct, the noise floor was measured, a timeline has at least
 two windows, every value size its sentence names is present, R >= 3 repetitions,
 and -- for claims sized for large runs -- n at least their min_n (10M for those sized
-for the paper suite's headline runs; "NOT CHECKABLE at quick scale" on the quick suite).
+for the paper suite's headline runs, 4M for its Redis fidelity runs, 1M for its
+open-loop, key-type and value-size runs). On the quick suite such a claim is "NOT
+CHECKABLE at quick scale", also when the quick suite does not run its configuration
+at all.
 
 Prints one line per claim (HOLDS / FAILS / NOT CHECKABLE, "in k of R runs", the
 numbers on the medians) and one line per repetition; every maximum is printed with
