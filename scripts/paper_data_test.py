@@ -14,9 +14,12 @@ PAPER = os.path.join(tu.WORKSPACE, "paper", "paper.tex")
 # Digits the paper's prose may contain: design constants and names of the systems
 # described (from maps/*.h headers), never results. Everything about results is a macro.
 ALLOWED_DIGITS = [
-    r"Go~1\.23", r"6\.5", r"\$2\^B\$", r"32-bit", r"\$t_0\+i/R\$", r"p99(\.9{1,2})?",
-    r"99\\,\\%", r"118742|54766|20135", r"--full", r"\[t\]", r"\[10pt,twocolumn\]", r"0\.75in",
-    r"fig\d_[a-z_]+", r"T1", r"utf8", r"u64", r"\[0\.4em\]",
+    r"Go~1\.(19|23|24)", r"Redis~7\.0", r"Valkey~8\.1", r"6\.5", r"\$2\^B\$", r"32-bit", r"\$t_0\+i/R\$",
+    r"p(50|99)(\.9{1,2})?", r"99\\,\\%", r"118742|54766|20135", r"--full", r"\[t\]", r"\[10pt,twocolumn\]",
+    r"0\.75in", r"fig\d+_[a-z_]+", r"T1", r"utf8", r"u64", r"str(16|64)", r"\[0\.4em\]",
+    r"8-byte|64- and 256-byte", r"; 0: nothing moved",
+    # float placement parameters of the preamble (layout, not results)
+    r"\\setcounter\{\w+\}\{\d\}", r"\\renewcommand\{\\\w+\}\{0\.\d\}",
 ]
 
 
@@ -76,9 +79,49 @@ class PaperDataTest(unittest.TestCase):
         self.assertIn(paper_data.fmt(ops[1]), tex)
         with open(os.path.join(self.out, "table.md")) as f:
             md = f.read()
-        self.assertIn("median [min–max] over 3 repetition(s)", md)
+        self.assertIn("median [min–max] over the repetitions (3)", md)
         self.assertRegex(md, r"\| go_incremental \| [\d.,]+ \[[\d.,]+–[\d.,]+\]")
         self.assertIn("Go 1.19 runtime map" if False else "go_runtime", md)   # peers are maps like any other
+
+    def test_run_set_from_the_results_not_typed(self):
+        text = self._macros()
+        for line in (r"\newcommand{\ResNumInHouse}{7}", r"\newcommand{\ResNumAdapters}{2}",
+                     r"\newcommand{\ResNumPeers}{2}", r"\newcommand{\ResHypervisor}{KVM}",
+                     r"\newcommand{\ResTHP}{madvise}", r"\newcommand{\ResCPUMHz}{2{,}000}",
+                     r"\newcommand{\ResMemoryGiB}{8}", r"\newcommand{\ResBuildFlags}{NDEBUG, \_\_OPTIMIZE\_\_}",
+                     r"\newcommand{\ResScalingSizes}{1{,}024, 4{,}096, 16{,}384}",
+                     r"\newcommand{\ResGrowthNShort}{16{,}384}", r"\newcommand{\ResSweepLoads}{50 and 90}",
+                     r"\newcommand{\ResRedisFidelityN}{4{,}096}", r"\newcommand{\ResSystemN}{16{,}384}",
+                     r"\newif\ifResHasPacedFlat \ResHasPacedFlattrue"):
+            self.assertIn(line, text)
+        self.assertIn(r"\newcommand{\ResAdapterList}{\texttt{std\_unordered} and \texttt{boost\_flat}}", text)
+        # The Go peer's grow count and the system/fresh ratio of the allocation claim.
+        self.assertRegex(text, r"\\newcommand\{\\GoRuntimeGrows\}\{\d+\}")
+        self.assertRegex(text, r"\\newcommand\{\\GoIncSystemOverFresh\}\{[\d.{},]+\}")
+
+    def test_workload_open_loop_and_fidelity_tables(self):
+        paper_data.write_workload_table(self.rs, os.path.join(self.out, "w.tex"))
+        paper_data.write_open_loop_table(self.rs, os.path.join(self.out, "o.tex"))
+        paper_data.write_fidelity_table(self.rs, os.path.join(self.out, "f.tex"))
+        read = lambda name: open(os.path.join(self.out, name)).read()
+        w, o, f = read("w.tex"), read("o.tex"), read("f.tex")
+        for label in (r"\texttt{str16} keys", r"\texttt{str64} keys", "mixed, zipfian", "churn", r"grow\_read"):
+            self.assertIn(label, w)
+        # Open loop: the fixed rate and each load; full_rehash's worst response is its rehash;
+        # at 90 % the fixture's loop falls behind its schedule (saturated), and says so.
+        self.assertIn(r"\multicolumn{2}{c}{90\,\%}", o)
+        full = next(line for line in o.splitlines() if line.startswith(r"\texttt{full\_rehash}"))
+        self.assertIn(r"{\scriptsize op}", full)
+        self.assertTrue(full.rstrip(r" \\").endswith(r"{\scriptsize sat.}"), full)
+        # Fidelity: the real Go map pays at the trigger (T); go_incremental with the system
+        # allocator at the completion (C); Redis at n/4 with the server first.
+        self.assertIn("Go, $n$=", f)
+        self.assertIn("Redis, $n$=", f)
+        go_rows = [line for line in f.splitlines() if line[:1].isdigit() and line.count("&") == 10]
+        self.assertTrue(go_rows)
+        last = go_rows[-1].split("&")
+        self.assertIn("T", last[2])      # Go GC on
+        self.assertIn("C", last[6])      # go_incremental, system
 
     def test_suite_title(self):
         self.assertEqual(paper_data.suite_title("paper"), "")

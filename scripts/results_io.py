@@ -168,6 +168,10 @@ class Run:
     alloc = property(lambda self: self.summary["alloc"])
     # "on" | "off" for the go_runtime peer; None for every other map.
     go_gc = property(lambda self: self.config["go_gc"])
+    # Open loop at a share of the map's own throughput (run id .load<pct>): that share;
+    # None for closed loop and for a fixed rate.
+    load = property(lambda self: self.config.get("load"))
+    peer = property(lambda self: (self.data.get("peer") or {}).get("kind"))
 
     def get(self, *keys, default=None):
         """data[k1][k2]... or default when any level is absent or null."""
@@ -373,6 +377,17 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+class _Fixed:
+    """select(load=FIXED): runs that are not part of a rate sweep (closed loop, or open
+    loop at a fixed rate)."""
+
+    def __repr__(self):
+        return "FIXED"
+
+
+FIXED = _Fixed()
+
+
 class Group:
     """The repetitions of one configuration (workload, key, value, mode, map, n, alloc,
     variant), in repetition order."""
@@ -382,7 +397,7 @@ class Group:
         self.runs = sorted(runs, key=lambda r: r.rep)
         self.by_rep = {r.rep: r for r in self.runs}
         first = self.runs[0]
-        for attr in ("map", "workload", "mode", "key", "value_bytes", "n", "alloc", "go_gc"):
+        for attr in ("map", "workload", "mode", "key", "value_bytes", "n", "alloc", "go_gc", "load"):
             setattr(self, attr if attr != "key" else "key_type", getattr(first, attr))
         self.run_ids = [r.run_id for r in self.runs]
 
@@ -450,12 +465,19 @@ class ResultSet:
         return self._planned.get(group_key, self.reps)
 
     def select(self, workload=None, mode=None, key=None, value_bytes=None, n=None, map=None, alloc="fresh",
-               go_gc="on", rep=None):
+               go_gc="on", rep=None, load=FIXED):
         """Runs matching every given key. alloc: runs with another allocation mode are a
         separate experiment, left out unless alloc names it ("fresh" also takes maps
-        without the switch, alloc null; None takes every mode); go_gc likewise."""
+        without the switch, alloc null; None takes every mode); go_gc likewise. load:
+        FIXED (default) takes closed loop and open loop at a fixed rate, a number the
+        open-loop runs at that share of the map's own throughput, None every run."""
         out = []
         for r in self.runs:
+            if load is FIXED:
+                if r.load is not None:
+                    continue
+            elif load is not None and (r.load is None or abs(r.load - load) > 1e-9):
+                continue
             if alloc is not None and r.alloc != alloc and not (alloc == "fresh" and r.alloc is None):
                 continue
             if go_gc is not None and r.go_gc != go_gc and not (go_gc == "on" and r.go_gc is None):
@@ -475,10 +497,11 @@ class ResultSet:
         keys = sorted({r.group for r in self.select(**kw)})
         return [self.groups[k] for k in keys]
 
-    def largest(self, workload, mode="closed", key="u64", value_bytes=8, alloc="fresh"):
+    def largest(self, workload, mode="closed", key="u64", value_bytes=8, alloc="fresh", go_gc="on", load=FIXED):
         """({map: Group}, n) at the largest n that (workload, mode, key, value) was run
         with ({}, None if never). Mixed runs of both distributions: the first by key."""
-        groups = self.select_groups(workload=workload, mode=mode, key=key, value_bytes=value_bytes, alloc=alloc)
+        groups = self.select_groups(workload=workload, mode=mode, key=key, value_bytes=value_bytes, alloc=alloc,
+                                    go_gc=go_gc, load=load)
         if not groups:
             return {}, None
         n = max(g.n for g in groups)

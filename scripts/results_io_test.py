@@ -74,8 +74,8 @@ class LoadTest(unittest.TestCase):
         self.assertEqual(len(rs.runs), 3 * len(rs.groups))
         groups, n = rs.largest("insert_growth", "closed")
         self.assertEqual(n, tu.N)
-        self.assertEqual(set(groups), {"full_rehash", "go_incremental", "redis_dual", "overflow_slab",
-                                       "std_unordered", "go_runtime"})
+        self.assertEqual(set(groups), {"full_rehash", "go_incremental", "redis_dual", "overflow_slab", "go_swiss",
+                                       "linear_hashing", "paced_flat", "std_unordered", "boost_flat", "go_runtime"})
         g = groups["full_rehash"]
         self.assertEqual([r.rep for r in g.runs], [0, 1, 2])
         self.assertEqual(g.key, f"insert_growth.u64.v8.closed.full_rehash.n{tu.N}")
@@ -95,13 +95,19 @@ class LoadTest(unittest.TestCase):
         fresh = rs.select(workload="insert_growth", mode="closed", value_bytes=8)
         self.assertEqual({r.alloc for r in fresh}, {"fresh", None})
         self.assertIn("go_runtime", {r.map for r in fresh})
-        naive = rs.select(workload="insert_growth", alloc="naive")
-        self.assertEqual({r.map for r in naive}, {"full_rehash", "go_incremental", "redis_dual", "overflow_slab"})
+        system = rs.select(workload="insert_growth", alloc="system", n=tu.N)
+        self.assertEqual({r.map for r in system}, set(tu.IN_HOUSE))
+        # fresh and system at n, fresh at n/4 and n/16: 4 configurations x 3 repetitions.
         self.assertEqual(len(rs.select(map="full_rehash", workload="insert_growth", value_bytes=8, alloc=None,
-                                       mode="closed")), 6)
+                                       mode="closed", key="u64")), 12)
         self.assertEqual([r.rep for r in rs.select(rep=1, map="go_runtime")], [1])
         # go_gc: "on" by default; "off" runs are a separate experiment.
-        self.assertEqual(rs.select(go_gc="off"), [])
+        self.assertEqual({r.go_gc for r in rs.select(go_gc="off")}, {"off"})
+        self.assertNotIn("off", {r.go_gc for r in rs.select(map="go_runtime")})
+        # load: the rate sweep's runs are left out unless asked for.
+        self.assertEqual({r.load for r in rs.select(mode="open")}, {None})
+        self.assertEqual({r.load for r in rs.select(mode="open", load=0.5)}, {0.5})
+        self.assertEqual({r.load for r in rs.select(mode="open", load=None)}, {None, 0.5, 0.9})
         med, lo, hi, vals = rs.groups[tu.run_id("full_rehash").rsplit(".", 1)[0]].summary("p999_ns")
         self.assertEqual(len(vals), 3)
         self.assertTrue(lo <= med <= hi)

@@ -1,9 +1,11 @@
 """The one style table: a color, marker, label and LaTeX macro prefix per map.
 
 Every figure takes its map styles from here, so a map looks the same in all of
-them. Colors are the Okabe-Ito palette (its yellow darkened to read on white) (distinguishable with common color-vision
-deficiencies) plus grays; in-house variants get filled markers, production maps
-open ones. A map not listed here gets a deterministic spare style and a warning.
+them. Colors are the Okabe-Ito palette (its yellow darkened to read on white;
+distinguishable with common color-vision deficiencies), grays, and Paul Tol's
+palette for the maps added later; in-house variants get filled markers, production
+maps and peers open ones. A map not listed here gets a deterministic spare style and a
+warning.
 """
 
 import sys
@@ -14,6 +16,9 @@ MAPS = {
     "go_incremental": ("go_incremental", "#0072B2", "o", "GoInc", True),
     "redis_dual":     ("redis_dual",     "#009E73", "^", "RedisDual", True),
     "overflow_slab":  ("overflow_slab",  "#CC79A7", "D", "OverflowSlab", True),
+    "go_swiss":       ("go_swiss",       "#117733", "p", "GoSwiss", True),
+    "linear_hashing": ("linear_hashing", "#44AA99", "8", "LinearHashing", True),
+    "paced_flat":     ("paced_flat",     "#AA4499", "d", "PacedFlat", True),
     "std_unordered":  ("std::unordered_map", "#E69F00", "v", "StdUnordered", False),
     "boost_flat":     ("boost::unordered_flat_map", "#56B4E9", "<", "BoostFlat", False),
     "boost_fca":      ("boost::unordered_map", "#000000", ">", "BoostFca", False),
@@ -24,7 +29,7 @@ MAPS = {
     "redis_server":   ("redis-server 7.0", "#882255", "*", "RedisServer", False),
 }
 ORDER = list(MAPS)
-_SPARE = [("#44AA99", "p"), ("#117733", "8"), ("#AA4499", "H"), ("#661100", "d")]
+_SPARE = [("#661100", "H"), ("#DDCC77", "1"), ("#88CCEE", "2"), ("#6699CC", "3")]
 _warned = set()
 
 # Figure geometry: one paper column is ~3.4 in; a full-width figure ~7 in.

@@ -27,10 +27,24 @@ def copy_fixture(src=OK):
     return dst
 
 
-def run_id(map_name, workload="insert_growth", mode="closed", value=8, n=N, rep=0, alloc="fresh", reps=REPS):
-    rid = f"{workload}.u64.v{value}.{mode}.{map_name}.n{n}"
-    if alloc in ("system", "naive"):
+IN_HOUSE = ("full_rehash", "go_incremental", "redis_dual", "overflow_slab", "go_swiss", "linear_hashing",
+            "paced_flat")
+
+
+def run_id(map_name, workload="insert_growth", mode="closed", value=8, n=N, rep=0, alloc="fresh", reps=REPS,
+           key="u64", load=None, gc="on"):
+    """The fixture's run id (results/README.md's rule)."""
+    rid = f"{workload}.{key}.v{value}.{mode}.{map_name}.n{n}"
+    if workload == "mixed":
+        rid += ".zipf"
+    if workload == "grow_read":
+        rid += ".r50"
+    if load is not None:
+        rid += f".load{round(load * 100)}"
+    if alloc in ("system", "naive") and map_name in IN_HOUSE:
         rid += "." + alloc
+    if gc == "off":
+        rid += ".gcoff"
     return rid + (f".rep{rep}" if reps > 1 else "")
 
 
