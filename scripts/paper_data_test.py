@@ -18,6 +18,8 @@ ALLOWED_DIGITS = [
     r"p(50|99)(\.9{1,2})?", r"99\\,\\%", r"118742|54766|20135", r"--full", r"\[t\]", r"\[10pt,twocolumn\]",
     r"0\.75in", r"fig\d+_[a-z_]+", r"T1", r"utf8", r"u64", r"str(16|64)", r"\[0\.4em\]",
     r"8-byte|64- and 256-byte", r"; 0: nothing moved",
+    # macro parameters (\newcommand{\fig}[2]{... #1 ... #2 ...})
+    r"\[\d\]", r"#\d",
     # float placement parameters of the preamble (layout, not results)
     r"\\setcounter\{\w+\}\{\d\}", r"\\renewcommand\{\\\w+\}\{0\.\d\}",
 ]
