@@ -21,11 +21,22 @@ struct DifferentialResult {
   std::optional<std::string> failure;       // first mismatch, with the operation number
   std::uint64_t checkpoints = 0;            // full-content comparisons made
   std::uint64_t migrating_checkpoints = 0;  // ... of which mid-migration
+  std::uint64_t extra_checkpoints = 0;      // ... of which a map-specific hook asked for
   std::uint64_t grows = 0;
 };
 
-template <class M>
-DifferentialResult run_differential(Lockstep<M>& ls, std::uint64_t ops, std::uint64_t seed) {
+// No map-specific checkpoints.
+struct NoExtraCheckpoints {
+  template <class M>
+  bool operator()(const M&, std::uint64_t) const {
+    return false;
+  }
+};
+
+// `extra(map, i)`, called after every operation i, returns true to compare the
+// whole contents right then (a map's own growth events: a split, a round's end).
+template <class M, class Extra = NoExtraCheckpoints>
+DifferentialResult run_differential(Lockstep<M>& ls, std::uint64_t ops, std::uint64_t seed, Extra&& extra = {}) {
   DifferentialResult out;
   std::mt19937_64 rng(seed);
   constexpr std::uint64_t kPeriodic = 1 << 16;     // full check every 64k ops
@@ -69,6 +80,12 @@ DifferentialResult run_differential(Lockstep<M>& ls, std::uint64_t ops, std::uin
       }
       if (i % 10007 == 10006) ls.maintenance(std::chrono::microseconds(50));
       const bool migrating = ls.map().resize_counters().migrating;
+      if (extra(ls.map(), i)) {
+        ++out.extra_checkpoints;
+        check(i, migrating);
+        was_migrating = migrating;
+        continue;
+      }
       if (migrating && !was_migrating) checks_this_migration = 0;
       if (migrating && (!was_migrating || (i - last_check >= kWhileMigrating &&
                                            checks_this_migration < kChecksPerMigration))) {

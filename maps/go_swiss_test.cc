@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "maps/differential.h"
 #include "maps/test_util.h"
 
 namespace rehashlab {
@@ -329,59 +330,31 @@ TEST(GoSwiss, EveryAllocationFailsOnceAndTheMapRecovers) {
 // --- differential ---------------------------------------------------------------------
 
 // >= 1M operations against std::unordered_map through growth, churn, mass erasure
-// and re-growth, with full comparisons (check_invariants included) right after
-// every directory doubling, after every 16th split, after prunes, and periodically.
+// and re-growth (the shared differential driver), with full comparisons
+// (check_invariants included) also right after every directory doubling, after
+// every 16th split and after prunes.
 void differential(bool prune, std::uint64_t ops, std::uint64_t seed) {
-  MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{seed}, mem, AllocMode::kFresh, prune);
-  Ref ref;
-  std::mt19937_64 rng(seed);
-  const std::uint64_t key_space = ops / 5;
-  std::uint64_t checks = 0, doubling_checks = 0, split_checks = 0, last_doublings = 0, last_splits = 0,
-                last_prunes = 0;
-  for (std::uint64_t i = 0; i < ops; ++i) {
-    const double phase = static_cast<double>(i) / static_cast<double>(ops);
-    const unsigned ins = phase < 0.35 ? 70 : phase < 0.7 ? 45 : phase < 0.9 ? 3 : 80;
-    const unsigned era = phase < 0.35 ? 10 : phase < 0.7 ? 45 : phase < 0.9 ? 77 : 5;
-    const unsigned roll = static_cast<unsigned>(rng() % 100);
-    std::uint64_t key = mix64(rng() % key_space);
-    if (roll < ins) {
-      const std::uint64_t v = rng();
-      ASSERT_EQ(map.insert_or_assign(key, v), ref.insert_or_assign(key, v).second) << i;
-    } else if (roll < ins + era) {
-      if (!ref.empty() && rng() % 4 != 0) key = ref.begin()->first;
-      ASSERT_EQ(map.erase(key), ref.erase(key) == 1) << i;
-    } else {
-      const std::uint64_t* v = map.find(key);
-      auto it = ref.find(key);
-      ASSERT_EQ(v == nullptr, it == ref.end()) << i;
-      if (v != nullptr) {
-        ASSERT_EQ(*v, it->second) << i;
-      }
-    }
-    ASSERT_EQ(map.size(), ref.size());
-    const std::uint64_t doublings = map.directory_doublings();
-    const std::uint64_t splits = map.tables_split();
-    const std::uint64_t prunes = map.prunes();
-    bool check = i % 200000 == 199999;
-    if (doublings != last_doublings) check = true, ++doubling_checks;
-    if (splits / 16 != last_splits / 16) check = true, ++split_checks;
-    if (prunes != last_prunes) check = true;
-    last_doublings = doublings, last_splits = splits, last_prunes = prunes;
-    if (check) {
-      ++checks;
-      ASSERT_EQ(compare_contents(map, ref), std::nullopt) << "after op " << i;
-    }
-  }
-  ASSERT_EQ(compare_contents(map, ref), std::nullopt);
+  testing::Lockstep<Map> ls(SeededHash<std::uint64_t>{seed}, AllocMode::kFresh, prune);
+  std::uint64_t doubling_checks = 0, split_checks = 0, last_doublings = 0, last_splits = 0, last_prunes = 0;
+  auto at_growth_events = [&](const Map& map, std::uint64_t) {
+    bool check = false;
+    if (map.directory_doublings() != last_doublings) check = true, ++doubling_checks;
+    if (map.tables_split() / 16 != last_splits / 16) check = true, ++split_checks;
+    if (map.prunes() != last_prunes) check = true;
+    last_doublings = map.directory_doublings(), last_splits = map.tables_split(), last_prunes = map.prunes();
+    return check;
+  };
+  const auto r = testing::run_differential(ls, ops, seed, at_growth_events);
+  ASSERT_EQ(r.failure, std::nullopt);
   EXPECT_GE(doubling_checks, 5u);
   EXPECT_GE(split_checks, 3u);
   std::printf("go_swiss differential (prune=%d): %llu ops, %llu checks (%llu after doublings, %llu after splits), "
               "%llu splits, %llu prunes, %llu tables at the end\n",
-              prune, static_cast<unsigned long long>(ops), static_cast<unsigned long long>(checks),
+              prune, static_cast<unsigned long long>(ops), static_cast<unsigned long long>(r.checkpoints),
               static_cast<unsigned long long>(doubling_checks), static_cast<unsigned long long>(split_checks),
               static_cast<unsigned long long>(last_splits), static_cast<unsigned long long>(last_prunes),
-              static_cast<unsigned long long>(map.table_count()));
+              static_cast<unsigned long long>(ls.map().table_count()));
+  ls.destroy_and_check_memory();
 }
 
 TEST(GoSwiss, DifferentialWithCheckpointsAtSplitsAndDoublings) { differential(true, 1200000, 1); }

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "maps/differential.h"
 #include "maps/test_util.h"
 
 namespace rehashlab {
@@ -329,35 +330,12 @@ TEST(LinearHashing, MergeThatCannotAllocateIsSkippedAndRepaid) {
 // segment boundaries.
 TEST(LinearHashing, DifferentialWithCheckpointsMidRoundAndAtRoundEnds) {
   constexpr std::uint64_t kOps = 1200000;
-  MemoryCounter mem;
-  Map map(SeededHash<std::uint64_t>{9}, mem);
-  Ref ref;
-  std::mt19937_64 rng(9);
-  const std::uint64_t key_space = kOps / 5;
-  std::uint64_t checks = 0, round_checks = 0, mid_round_checks = 0, shrink_rounds = 0;
+  testing::Lockstep<Map> ls(SeededHash<std::uint64_t>{9});
+  std::uint64_t round_checks = 0, mid_round_checks = 0, shrink_rounds = 0, last_segments = 0;
   unsigned last_level = 0;
-  std::uint64_t last_segments = 0;
-  for (std::uint64_t i = 0; i < kOps; ++i) {
-    const double phase = static_cast<double>(i) / static_cast<double>(kOps);
-    const unsigned ins = phase < 0.35 ? 70 : phase < 0.7 ? 45 : phase < 0.9 ? 3 : 80;
-    const unsigned era = phase < 0.35 ? 10 : phase < 0.7 ? 45 : phase < 0.9 ? 77 : 5;
-    const unsigned roll = static_cast<unsigned>(rng() % 100);
-    std::uint64_t key = mix64(rng() % key_space);
-    if (roll < ins) {
-      const std::uint64_t v = rng();
-      ASSERT_EQ(map.insert_or_assign(key, v), ref.insert_or_assign(key, v).second) << i;
-    } else if (roll < ins + era) {
-      if (!ref.empty() && rng() % 4 != 0) key = ref.begin()->first;
-      ASSERT_EQ(map.erase(key), ref.erase(key) == 1) << i;
-    } else {
-      const std::uint64_t* v = map.find(key);
-      auto it = ref.find(key);
-      ASSERT_EQ(v == nullptr, it == ref.end()) << i;
-      if (v != nullptr) {
-        ASSERT_EQ(*v, it->second) << i;
-      }
-    }
-    ASSERT_EQ(map.size(), ref.size());
+  // Besides the shared driver's checkpoints: every round's end (either way), a
+  // segment allocated or freed, and every 40009th op while a round is half done.
+  auto at_round_events = [&](const Map& map, std::uint64_t i) {
     bool check = false;
     if (map.level() != last_level) {
       check = true, ++round_checks;
@@ -365,24 +343,23 @@ TEST(LinearHashing, DifferentialWithCheckpointsMidRoundAndAtRoundEnds) {
       last_level = map.level();
     }
     const std::uint64_t segments = (map.bucket_count() + Map::kSegmentBuckets - 1) / Map::kSegmentBuckets;
-    if (segments != last_segments && segments % 8 == 1) check = true;  // a segment allocated or freed
+    if (segments != last_segments && segments % 8 == 1) check = true;
     last_segments = segments;
     if (i % 40009 == 40008 && map.split_pointer() != 0) check = true, ++mid_round_checks;
-    if (check) {
-      ++checks;
-      ASSERT_EQ(compare_contents(map, ref), std::nullopt) << "after op " << i;
-    }
-  }
-  ASSERT_EQ(compare_contents(map, ref), std::nullopt);
+    return check;
+  };
+  const auto r = testing::run_differential(ls, kOps, 9, at_round_events);
+  ASSERT_EQ(r.failure, std::nullopt);
   EXPECT_GE(round_checks, 20u);
   EXPECT_GE(shrink_rounds, 3u) << "the erase phase must cross round ends downwards";
   EXPECT_GE(mid_round_checks, 15u);
   std::printf("linear_hashing differential: %llu ops, %llu checks (%llu at round ends, %llu mid-round), %llu splits, "
               "%llu merges\n",
-              static_cast<unsigned long long>(kOps), static_cast<unsigned long long>(checks),
+              static_cast<unsigned long long>(kOps), static_cast<unsigned long long>(r.checkpoints),
               static_cast<unsigned long long>(round_checks), static_cast<unsigned long long>(mid_round_checks),
-              static_cast<unsigned long long>(counter(map, "splits")),
-              static_cast<unsigned long long>(counter(map, "merges")));
+              static_cast<unsigned long long>(counter(ls.map(), "splits")),
+              static_cast<unsigned long long>(counter(ls.map(), "merges")));
+  ls.destroy_and_check_memory();
 }
 
 // Non-trivial keys and values through splits, merges and clear (ASan sees leaks

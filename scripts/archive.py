@@ -9,7 +9,9 @@ the latest complete one, whatever its claims say.
           summaries.jsonl  one JSON line per completed run: run_id, summary, config, host,
                            noise_floor, top_k (no timelines, no histograms)
           claims.txt       the claims report (scripts/check_claims.py) on these results
-          attempt.json     what the attempts table needs: date, commit, suite, status,
+          attempt.json     what the attempts table needs: date, commit, suite, status
+                           ("killed" when the manifest still says "running": the suite died
+                           before finalizing it),
                            repetitions, runs ok/planned, claim outcomes, note
         <UTC start> is the manifest's start, YYYYMMDDTHHMMZ (two attempts of one commit on
         one day stay apart); <commit> the runs' git commit, 7 hex digits; ".2", ".3" ... is
@@ -155,7 +157,7 @@ def save(results_dir, archive_root, claims_report=None, note="", role=None, clai
     attempt = {
         "name": name, "started": manifest.get("started"), "finished": manifest.get("finished"),
         "commit": commit or "unknown", "git_dirty": dirty, "suite": manifest.get("suite"),
-        "status": manifest.get("status"), "reps": manifest.get("reps", 1),
+        "status": _status(manifest), "reps": manifest.get("reps", 1),
         "wall_seconds": manifest.get("wall_seconds"), "runs_planned": len(runs),
         "runs_ok": sum(1 for r in runs if r.get("status") == "ok"),
         "runs_failed": sum(1 for r in runs if r.get("status") == "failed"),
@@ -165,6 +167,14 @@ def save(results_dir, archive_root, claims_report=None, note="", role=None, clai
     _write(os.path.join(tmp, "attempt.json"), json.dumps(attempt, indent=1) + "\n")
     os.replace(tmp, out)
     return out
+
+
+def _status(manifest):
+    """The attempt's status: the manifest's, except that a manifest still saying "running"
+    when it is archived (archiving runs after the suite has exited) was left by a suite
+    that was killed before it could finalize it; that is recorded as "killed"."""
+    status = manifest.get("status")
+    return "killed" if status == "running" else status
 
 
 # ---- promotion and downsampling --------------------------------------------------------

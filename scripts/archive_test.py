@@ -53,6 +53,16 @@ class SaveTest(unittest.TestCase):
         out = archive.save(d, tu.tmpdir())
         self.assertIn("claims not evaluated: malformed results", _read(os.path.join(out, "claims.txt")))
 
+    def test_a_manifest_left_running_was_killed(self):
+        d = tu.copy_fixture(tu.PARTIAL)
+        path = os.path.join(d, "manifest.json")
+        m = json.loads(_read(path))
+        m["status"], m["finished"] = "running", None
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(m, f)
+        a = json.loads(_read(os.path.join(archive.save(d, tu.tmpdir()), "attempt.json")))
+        self.assertEqual(a["status"], "killed")
+
     def test_legacy_single_run_set_with_its_own_claims_report(self):
         d = tu.tmpdir()
         with open(os.path.join(d, "manifest.json"), "w") as f:
