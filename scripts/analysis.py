@@ -6,6 +6,8 @@ defined once over the results format (results/README.md).
   octave_steps(run)          the largest op per octave of table size (one point per
                              doubling, whatever the map: go_swiss splits many tables
                              per doubling, Go and Redis migrate once)
+  octave_medians(run)        steps and median step cost per octave of table size
+  resize_count(run)          resizes the run recorded (also in a thinned reference run)
   worst_response(run)        the open-loop run's worst response, attributed to a map
                              operation, the idle hook, or a stall outside any op
   saturated(run)             the open loop could not keep up (most ops started late)
@@ -18,6 +20,7 @@ Standard library only.
 """
 
 import math
+import statistics
 
 # Design families, from the maps' headers (maps/*.h, `rehashlab list --long`): which
 # maps migrate incrementally, which bound growth without a migration, and which pace
@@ -93,6 +96,25 @@ def octave_steps(run, completed_only=False):
         if k not in out or s["largest_ns"] > out[k]["largest_ns"]:
             out[k] = s
     return out
+
+
+def octave_medians(run):
+    """{octave: (steps, median largest op in ns)} over every growth step of the run. A
+    reference run whose resize list was thinned (scripts/archive.py) carries these numbers,
+    computed before thinning, in resizes_thinned.octaves."""
+    thinned = run.data.get("resizes_thinned")
+    if thinned:
+        return {int(k): (v["steps"], v["median_largest_ns"]) for k, v in thinned["octaves"].items()}
+    by = {}
+    for s in growth_steps(run):
+        by.setdefault(octave(s["entries"]), []).append(s["largest_ns"])
+    return {k: (len(v), statistics.median(v)) for k, v in by.items()}
+
+
+def resize_count(run):
+    """The number of resizes the run recorded (before any thinning of its resize list)."""
+    thinned = run.data.get("resizes_thinned")
+    return thinned["resizes"] if thinned else len(run.data["resizes"])
 
 
 def largest_step(run):

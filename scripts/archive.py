@@ -17,12 +17,15 @@ the latest complete one, whatever its claims say.
         one day stay apart); <commit> the runs' git commit, 7 hex digits; ".2", ".3" ... is
         appended rather than ever replacing an archived attempt.
     archive.py promote RESULTS_DIR [--reference=DIR] [--max-rows=1000] [--other-rows=100]
+                       [--max-resizes=1000]
         Makes a COMPLETE attempt the reference: copies it (without traces/ and figures/)
         to DIR, replacing what was there, with its timelines downsampled (rule below,
         recorded in DIR/timelines_downsampled.json): those a figure draws (closed-loop
         insert_growth u64/v8 at the largest n) to at most --max-rows rows, every other one
-        to at most --other-rows; it records the attempt's archive name in DIR/ATTEMPT.
-        Refuses an incomplete attempt.
+        to at most --other-rows; resize lists longer than --max-resizes thinned (go_swiss
+        records every table split: thin_resizes says what is kept and what is summarized
+        first, so claims and figures read the same numbers); it records the attempt's
+        archive name in DIR/ATTEMPT. Refuses an incomplete attempt.
     archive.py tex [--archive=DIR] [--reference=DIR] --out=FILE
         Writes the attempts table (LaTeX) and \\Attempts... macros from DIR/*/attempt.json.
 
@@ -225,6 +228,46 @@ def downsample(path, max_rows):
     return len(body), len(out), k
 
 
+def thin_resizes(run, max_resizes):
+    """The run's JSON with its resize list thinned when it holds more than max_resizes
+    records (None when it does not): go_swiss records every table split, ~33,000 at 20M
+    entries (21 MB per run). Kept: the first and last resize, every unfinished one, those
+    that began at a top-k op, per octave of table size the one with the largest op (among
+    all, and among completed ones), the completed one that began at the largest size;
+    events only at the kept resizes' ops. What the claims and figures read from the rest
+    is computed over all records first and stored in resizes_thinned (octave_medians:
+    steps and median step per octave; resize_count), so they read the same numbers."""
+    data = run.data
+    recs = data["resizes"]
+    if len(recs) <= max_resizes:
+        return None
+    import analysis
+    top_ops = {t["op"] for name in ("top_k", "top_k_response") for t in data.get(name) or []}
+    keep = {0, len(recs) - 1}
+    keep |= {i for i, r in enumerate(recs) if r["end_op"] is None or r["start_op"] in top_ops}
+    largest = {}   # (octave, completed only) -> index of the resize with the largest op
+    for i, r in enumerate(recs):
+        if r["migration_max_ns"] is None:
+            continue
+        k = analysis.octave(r["entries_at_start"])
+        for key in [(k, False)] + ([(k, True)] if r["end_op"] is not None else []):
+            if key not in largest or r["migration_max_ns"] > recs[largest[key]]["migration_max_ns"]:
+                largest[key] = i
+    keep |= set(largest.values())
+    done = [i for i, r in enumerate(recs) if r["end_op"] is not None]
+    if done:
+        keep.add(max(done, key=lambda i: recs[i]["entries_at_start"]))
+    ops = {op for i in keep for op in (recs[i]["start_op"], recs[i]["end_op"]) if op is not None}
+    out = dict(data)
+    out["resizes_thinned"] = {
+        "resizes": len(recs), "events": len(data["events"]), "kept": len(keep),
+        "octaves": {str(k): {"steps": n, "median_largest_ns": m}
+                    for k, (n, m) in sorted(analysis.octave_medians(run).items())}}
+    out["resizes"] = [recs[i] for i in sorted(keep)]
+    out["events"] = [e for e in data["events"] if e["op"] in ops]
+    return out
+
+
 def drawn_runs(rs):
     """Run ids whose timelines a figure draws: closed-loop insert_growth u64/v8 at the
     largest n (fig1, fig3), every repetition."""
@@ -232,9 +275,10 @@ def drawn_runs(rs):
     return {r.run_id for g in groups.values() for r in g.runs}
 
 
-def promote(results_dir, reference_dir, max_rows=1000, attempt=None, other_rows=100):
+def promote(results_dir, reference_dir, max_rows=1000, attempt=None, other_rows=100, max_resizes=1000):
     """Replaces reference_dir with a downsampled copy of a complete attempt: timelines a
-    figure draws keep up to max_rows rows, every other one up to other_rows."""
+    figure draws keep up to max_rows rows, every other one up to other_rows; resize lists
+    longer than max_resizes are thinned (thin_resizes)."""
     manifest = _load(os.path.join(results_dir, "manifest.json"))
     if manifest.get("status") != "complete":
         raise RefusedError(f"{results_dir}: manifest status is {manifest.get('status')}; only a complete attempt "
@@ -245,7 +289,15 @@ def promote(results_dir, reference_dir, max_rows=1000, attempt=None, other_rows=
     shutil.rmtree(new, ignore_errors=True)
     shutil.copytree(results_dir, new, ignore=shutil.ignore_patterns("traces", "figures", "paper", "*.tmp"))
     record = {"rule": "first window kept; the rest merged k at a time (scripts/archive.py)", "max_rows": max_rows,
-              "other_rows": other_rows, "runs": {}}
+              "other_rows": other_rows, "runs": {},
+              "resizes_rule": "resize lists longer than max_resizes thinned (thin_resizes in scripts/archive.py)",
+              "max_resizes": max_resizes, "resizes_thinned": {}}
+    for run in rs.runs:
+        thinned = thin_resizes(run, max_resizes)
+        if thinned is not None:
+            _write(os.path.join(new, os.path.basename(run.path)), json.dumps(thinned, indent=1) + "\n")
+            record["resizes_thinned"][run.run_id] = {k: thinned["resizes_thinned"][k]
+                                                     for k in ("resizes", "events", "kept")}
     for path in sorted(glob.glob(os.path.join(new, "*.timeline.csv"))):
         run_id = os.path.basename(path)[:-len(".timeline.csv")]
         before, after, k = downsample(path, max_rows if run_id in drawn else other_rows)
@@ -328,6 +380,7 @@ def main(argv=None):
     p.add_argument("--reference", default="results/reference")
     p.add_argument("--max-rows", type=int, default=1000, help="rows kept of a timeline a figure draws")
     p.add_argument("--other-rows", type=int, default=100, help="rows kept of every other timeline")
+    p.add_argument("--max-resizes", type=int, default=1000, help="resize records kept before a list is thinned")
     p.add_argument("--attempt", help="archive name of this attempt (written to REFERENCE/ATTEMPT)")
     t = sub.add_parser("tex")
     t.add_argument("--archive", default="results/archive")
@@ -339,11 +392,13 @@ def main(argv=None):
         if args.cmd == "save":
             print(save(args.results, args.archive, args.claims_report, args.note, args.role, args.claims_rule))
         elif args.cmd == "promote":
-            if min(args.max_rows, args.other_rows) < 2:
-                print("error: --max-rows and --other-rows must be at least 2", file=sys.stderr)
+            if min(args.max_rows, args.other_rows) < 2 or args.max_resizes < 1:
+                print("error: --max-rows and --other-rows must be at least 2, --max-resizes at least 1",
+                      file=sys.stderr)
                 return 2
             try:
-                record = promote(args.results, args.reference, args.max_rows, args.attempt, args.other_rows)
+                record = promote(args.results, args.reference, args.max_rows, args.attempt, args.other_rows,
+                                 args.max_resizes)
             except RefusedError as e:
                 print(f"refused: {e}", file=sys.stderr)
                 return 1

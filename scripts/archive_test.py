@@ -3,6 +3,7 @@ import json
 import os
 import unittest
 
+import analysis
 import archive
 import check_claims
 import results_io
@@ -121,6 +122,35 @@ class PromoteTest(unittest.TestCase):
         self.assertEqual(validate_results.validate(ref), [])
         before = [(r.id, r.status, r.k) for r in check_claims.evaluate(results_io.load(tu.OK, quiet=True), n_divisor=1000)]
         after = [(r.id, r.status, r.k) for r in check_claims.evaluate(results_io.load(ref, quiet=True), n_divisor=1000)]
+        self.assertEqual(before, after)
+
+    def test_long_resize_lists_are_thinned_and_read_the_same(self):
+        ref = os.path.join(tu.tmpdir(), "reference")
+        rc, _, err = tu.call(archive.main, ["promote", tu.OK, f"--reference={ref}", "--max-resizes=1"])
+        self.assertEqual(rc, 0, err)
+        record = json.loads(_read(os.path.join(ref, archive.DOWNSAMPLED)))
+        full, short = results_io.load(tu.OK, quiet=True), results_io.load(ref, quiet=True)
+        thinned = 0
+        for a in full.runs:
+            b = next(r for r in short.runs if r.run_id == a.run_id)
+            n = len(a.data["resizes"])
+            if n <= 1:
+                self.assertNotIn("resizes_thinned", b.data)
+                continue
+            thinned += 1
+            t = b.data["resizes_thinned"]
+            self.assertEqual((t["resizes"], t["events"], t["kept"]), (n, len(a.data["events"]), len(b.data["resizes"])))
+            self.assertEqual(record["resizes_thinned"][a.run_id]["resizes"], n)
+            self.assertTrue(all(e["op"] in {r["start_op"] for r in b.data["resizes"]} |
+                                {r["end_op"] for r in b.data["resizes"]} for e in b.data["events"]))
+            # What the claims and figures read comes out the same from the thinned list.
+            for f in (analysis.octave_medians, analysis.resize_count, analysis.octave_steps, analysis.largest_step,
+                      analysis.top_op_is_step, lambda r: analysis.octave_steps(r, completed_only=True)):
+                self.assertEqual(f(a), f(b), a.run_id)
+        self.assertGreater(thinned, 0)
+        self.assertEqual(validate_results.validate(ref), [])
+        before = [(r.id, r.status, r.k) for r in check_claims.evaluate(full, n_divisor=1000)]
+        after = [(r.id, r.status, r.k) for r in check_claims.evaluate(short, n_divisor=1000)]
         self.assertEqual(before, after)
 
 

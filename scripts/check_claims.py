@@ -807,14 +807,6 @@ def bounded_sublinear(ctx, slope, contrast):
     return _scaling_test(ctx, BOUNDED, slope, contrast)
 
 
-def _octave_medians(run):
-    import statistics
-    by = {}
-    for s in analysis.growth_steps(run):
-        by.setdefault(analysis.octave(s["entries"]), []).append(s["largest_ns"])
-    return {k: (len(v), statistics.median(v)) for k, v in by.items()}
-
-
 @claim("GoSwissStepCostFlat",
        r"A \GoSwissName{} growth step costs the same at every size: {runs}, the median step of the map's last doubling "
        r"(\GoSwissLastOctaveStepUs\,\textmu s) is at most {factor} times the median step of the first doubling in "
@@ -823,7 +815,7 @@ def go_swiss_flat(ctx, factor, min_steps):
     g = ctx.group("go_swiss")
 
     def pair(rep):
-        med = _octave_medians(g.by_rep[rep])
+        med = analysis.octave_medians(g.by_rep[rep])
         full = sorted(k for k, (count, _) in med.items() if count >= min_steps)
         ctx.require(len(full) >= 2, f"{g.by_rep[rep].run_id}: fewer than two doublings with {min_steps} steps")
         return med[full[0]][1], med[max(med)][1]

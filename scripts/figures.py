@@ -198,7 +198,7 @@ def fig1_latency_timeline(rs, out_dir):
             if end_op > step["start_op"] + 1:
                 ax.axvspan(step["start_op"] + 1, end_op + 1, color=style.color(name), alpha=0.12, linewidth=0)
         starts = [s["start_op"] + 1 for s in analysis.growth_steps(first) if s["entries"] >= lo]
-        if len(starts) <= 64:   # go_swiss splits thousands of tables: no ticks, they would merge
+        if analysis.resize_count(first) <= 64:   # go_swiss splits thousands of tables: no ticks, they would merge
             ax.plot(starts, [0.93] * len(starts), linestyle="none", marker="v", markersize=2.5, color="0.15",
                     transform=ax.get_xaxis_transform(), clip_on=False)
         floor = g.median(lambda r: None if r.data["noise_floor"] is None else r.data["noise_floor"]["max_ns"])

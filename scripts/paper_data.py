@@ -165,15 +165,13 @@ def _kept_pct(run):
 
 def _octave_median_step(run, which):
     """Median step cost (µs) of the first octave with >= 16 steps ('first') or the last."""
-    by = {}
-    for s in analysis.growth_steps(run):
-        by.setdefault(analysis.octave(s["entries"]), []).append(s["largest_ns"])
-    if not by:
+    med = analysis.octave_medians(run)
+    if not med:
         return None
     if which == "last":
-        return statistics.median(by[max(by)]) / 1e3
-    full = sorted(k for k, v in by.items() if len(v) >= 16)
-    return statistics.median(by[full[0]]) / 1e3 if full else None
+        return med[max(med)][1] / 1e3
+    full = sorted(k for k, (steps, _) in med.items() if steps >= 16)
+    return med[full[0]][1] / 1e3 if full else None
 
 
 def _all_finds_p50(run):
@@ -256,7 +254,7 @@ def per_map_numbers(rs):
                      BytesPerEntryFinal=s("bytes_per_entry_final"), PeakToFinal=s("peak_to_final"),
                      PeakBytesPerEntry=stat(g, analysis.peak_per_entry), RssPerEntry=stat(g, analysis.rss_per_entry),
                      RssOverCounted=stat(g, analysis.rss_over_counted),
-                     Resizes=stat(g, lambda r: len(r.data["resizes"])), Grows=stat(g, lambda r: len(r.data["resizes"])),
+                     Resizes=stat(g, analysis.resize_count), Grows=stat(g, analysis.resize_count),
                      LargestResizeOpUs=stat(g, _resize_pause), LastMigrationOps=stat(g, _last_migration_ops),
                      FloorMaxUs=stat(g, lambda r: None if r.data["noise_floor"] is None
                                      else r.data["noise_floor"]["max_ns"] / 1e3),
@@ -325,7 +323,7 @@ def per_map_numbers(rs):
             if g:
                 d["MaxInsertUsAtGoN"] = stat(g, lambda r: r.summary["max_ns"] / 1e3)
                 if name == "go_runtime":
-                    d["Grows"] = stat(g, lambda r: len(r.data["resizes"]))
+                    d["Grows"] = stat(g, analysis.resize_count)
             g = group_at(rs, name, go_n, workload="insert_growth", mode="closed", key="u64", value_bytes=8,
                          go_gc="off")
             if g and name == "go_runtime":
