@@ -92,7 +92,9 @@ struct Driver {
       const std::uint64_t* got = map.find(key);
       const auto it = ref.find(key);
       ASSERT_EQ(got == nullptr, it == ref.end());
-      if (got != nullptr) ASSERT_EQ(*got, it->second);
+      if (got != nullptr) {
+        ASSERT_EQ(*got, it->second);
+      }
     }
     ASSERT_EQ(map.size(), ref.size());
     if (map.migrating() && !was) {
