@@ -59,6 +59,12 @@ done
 workspace="${BUILD_WORKSPACE_DIRECTORY:-$(cd "$self_dir/.." && pwd)}"
 scripts="$runfiles/scripts"
 rehashlab="${REHASHLAB_BIN:-$runfiles/harness/rehashlab}"
+# The harness looks for the go_runtime peer in its own runfiles, which exist only when
+# //harness:rehashlab was built by itself; under //:reproduce the peer is one of this
+# script's runfiles, so point the harness at it.
+if [[ -z "${REHASHLAB_GO_PEER:-}" && -x "$runfiles/peers/go_runtime/go_runtime" ]]; then
+  export REHASHLAB_GO_PEER="$runfiles/peers/go_runtime/go_runtime"
+fi
 paper_src="$runfiles/paper"
 [[ -f "$paper_src/paper.tex" ]] || paper_src="$workspace/paper"
 export REHASHLAB_SCHEMA="${REHASHLAB_SCHEMA:-$runfiles/results/schema.json}"
