@@ -161,31 +161,10 @@ struct StaircaseHash {
   }
 };
 
-template <class H>
-void run_hostile(std::uint64_t n, const H& hash, GoSwissMap<std::uint64_t, std::uint64_t, H>& map) {
-  Ref ref;
-  for (std::uint64_t k = 0; k < n; ++k) {
-    ASSERT_EQ(map.insert_or_assign(k, k + 1), ref.insert_or_assign(k, k + 1).second);
-    if (k % 3 == 0) {
-      ASSERT_EQ(map.erase(k / 2), ref.erase(k / 2) == 1);
-    }
-  }
-  for (std::uint64_t k = 0; k < n + 10; ++k) {
-    const std::uint64_t* v = map.find(k);
-    auto it = ref.find(k);
-    ASSERT_EQ(v == nullptr, it == ref.end()) << k;
-    if (v != nullptr) {
-      ASSERT_EQ(*v, it->second);
-    }
-  }
-  ASSERT_EQ(compare_contents(map, ref), std::nullopt);
-  (void)hash;
-}
-
 TEST(GoSwiss, ZeroHashNeverTouchesTheDirectory) {
   MemoryCounter mem;
   GoSwissMap<std::uint64_t, std::uint64_t, ZeroHash<std::uint64_t>> map(ZeroHash<std::uint64_t>{}, mem);
-  run_hostile(3000, ZeroHash<std::uint64_t>{}, map);
+  testing::expect_churn_matches_reference(map, 3000);
   EXPECT_EQ(map.global_depth(), 0u);
   EXPECT_EQ(map.table_count(), 1u);
   EXPECT_GT(counter(map, "oversize_rebuilds"), 0u);
@@ -195,7 +174,7 @@ TEST(GoSwiss, ZeroHashNeverTouchesTheDirectory) {
 TEST(GoSwiss, FewDistinctTopBitsStopSplittingWhereTheBitsEnd) {
   MemoryCounter mem;
   GoSwissMap<std::uint64_t, std::uint64_t, FourTopBitsHash> map(FourTopBitsHash{9}, mem);
-  run_hostile(30000, FourTopBitsHash{9}, map);
+  testing::expect_churn_matches_reference(map, 30000);
   EXPECT_EQ(map.global_depth(), 2u) << "the two informative bits split; the zero bits below must not";
   EXPECT_EQ(map.table_count(), 4u);
   EXPECT_GT(counter(map, "oversize_rebuilds"), 0u);
@@ -204,7 +183,7 @@ TEST(GoSwiss, FewDistinctTopBitsStopSplittingWhereTheBitsEnd) {
 TEST(GoSwiss, DirectoryDepthIsCappedWhenSplitsPeelOffFewKeys) {
   MemoryCounter mem;
   GoSwissMap<std::uint64_t, std::uint64_t, StaircaseHash> map(StaircaseHash{4}, mem);
-  run_hostile(40000, StaircaseHash{4}, map);
+  testing::expect_churn_matches_reference(map, 40000);
   EXPECT_GT(counter(map, "oversize_rebuilds"), 0u);
   EXPECT_LE(map.global_depth(), std::bit_width(map.table_count()) + Map::kDirectorySlackBits);
 }

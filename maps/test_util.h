@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <unordered_map>
 
 #include "maps/lockstep.h"
 #include "maps/registry.h"
@@ -36,5 +37,28 @@ std::uint64_t counter(const M& map, std::string_view name) {
 template <class M>
 constexpr bool kMigratesIncrementally =
     M::kInHouse && M::kName != std::string_view("full_rehash") && M::kName != std::string_view("go_swiss");
+
+// Inserts keys 0..n-1 (erasing key k/2 after every third insert) and checks the map
+// against std::unordered_map op by op, then every find of 0..n+9 and the whole
+// contents: the workload the hostile-hash tests run under each bad hash.
+template <class M>
+void expect_churn_matches_reference(M& map, std::uint64_t n) {
+  std::unordered_map<std::uint64_t, std::uint64_t> ref;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    ASSERT_EQ(map.insert_or_assign(k, k + 1), ref.insert_or_assign(k, k + 1).second);
+    if (k % 3 == 0) {
+      ASSERT_EQ(map.erase(k / 2), ref.erase(k / 2) == 1);
+    }
+  }
+  for (std::uint64_t k = 0; k < n + 10; ++k) {
+    const std::uint64_t* v = map.find(k);
+    const auto it = ref.find(k);
+    ASSERT_EQ(v == nullptr, it == ref.end()) << k;
+    if (v != nullptr) {
+      ASSERT_EQ(*v, it->second);
+    }
+  }
+  ASSERT_EQ(compare_contents(map, ref), std::nullopt);
+}
 
 }  // namespace rehashlab::testing
