@@ -666,20 +666,25 @@ def go_fresh_below_runtime(ctx, factor):
                 lambda q: f"max insert: go_runtime GC off {ns(q['real'])}, go_incremental fresh {ns(q['fresh'])}")
 
 
+def _last_step_at_completion(ctx, group, step):
+    """Test: the largest op of the group's last completed `step` (doubling, rehash) is
+    the one that completed it, in each repetition."""
+    for r in group.runs:
+        ctx.require(_last_doublings(r, 1), f"{r.run_id}: no completed {step}")
+
+    def at_end(rep):
+        r = group.by_rep[rep]
+        return analysis.step_position(r, _last_doublings(r, 1)[0]) == "completion"
+    return Test({"at_completion": at_end}, lambda q: q["at_completion"] == 1,
+                lambda q: f"largest op of the last {step} at its completion: {'yes' if q['at_completion'] else 'no'}")
+
+
 @claim("GoIncSystemSpikeAtCompletion",
        r"With the platform allocator \GoIncName{} does not reproduce where Go pays: {runs}, the largest operation of its "
        r"last doubling is the one that completes it (one \texttt{free} of the old array), not the trigger.",
        min_n=PAPER_N)
 def go_system_at_completion(ctx):
-    system = _go_fidelity_groups(ctx)["go_incremental system"]
-    for r in system.runs:
-        ctx.require(_last_doublings(r, 1), f"{r.run_id}: no completed doubling")
-
-    def at_end(rep):
-        r = system.by_rep[rep]
-        return analysis.step_position(r, _last_doublings(r, 1)[0]) == "completion"
-    return Test({"at_completion": at_end}, lambda q: q["at_completion"] == 1,
-                lambda q: f"largest op of the last doubling at its completion: {'yes' if q['at_completion'] else 'no'}")
+    return _last_step_at_completion(ctx, _go_fidelity_groups(ctx)["go_incremental system"], "doubling")
 
 
 # -- fidelity: Redis --
@@ -741,15 +746,7 @@ def redis_server_at_completion(ctx):
        r"With the platform allocator \RedisDualName{} puts its spike there too: {runs}, the largest operation of its last "
        r"completed rehash is the one that completes it.", min_n=REDIS_N)
 def redis_system_at_completion(ctx):
-    system = _redis_groups(ctx)["redis_dual system"]
-    for r in system.runs:
-        ctx.require(_last_doublings(r, 1), f"{r.run_id}: no completed rehash")
-
-    def at_end(rep):
-        r = system.by_rep[rep]
-        return analysis.step_position(r, _last_doublings(r, 1)[0]) == "completion"
-    return Test({"at_completion": at_end}, lambda q: q["at_completion"] == 1,
-                lambda q: f"largest op of the last rehash at its completion: {'yes' if q['at_completion'] else 'no'}")
+    return _last_step_at_completion(ctx, _redis_groups(ctx)["redis_dual system"], "rehash")
 
 
 @claim("RedisServerRehashShorter",
