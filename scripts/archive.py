@@ -55,6 +55,7 @@ import os
 import shutil
 import sys
 
+import analysis
 import results_io
 
 SUMMARY_KEYS = ("run_id", "summary", "config", "host", "noise_floor", "top_k")
@@ -241,19 +242,12 @@ def thin_resizes(run, max_resizes):
     recs = data["resizes"]
     if len(recs) <= max_resizes:
         return None
-    import analysis
     top_ops = {t["op"] for name in ("top_k", "top_k_response") for t in data.get(name) or []}
     keep = {0, len(recs) - 1}
     keep |= {i for i, r in enumerate(recs) if r["end_op"] is None or r["start_op"] in top_ops}
-    largest = {}   # (octave, completed only) -> index of the resize with the largest op
-    for i, r in enumerate(recs):
-        if r["migration_max_ns"] is None:
-            continue
-        k = analysis.octave(r["entries_at_start"])
-        for key in [(k, False)] + ([(k, True)] if r["end_op"] is not None else []):
-            if key not in largest or r["migration_max_ns"] > recs[largest[key]]["migration_max_ns"]:
-                largest[key] = i
-    keep |= set(largest.values())
+    largest = [s for done_only in (False, True) for s in analysis.octave_steps(run, done_only).values()]
+    wanted = {(s["start_op"], s["entries"]) for s in largest}
+    keep |= {i for i, r in enumerate(recs) if (r["start_op"], r["entries_at_start"]) in wanted}
     done = [i for i, r in enumerate(recs) if r["end_op"] is not None]
     if done:
         keep.add(max(done, key=lambda i: recs[i]["entries_at_start"]))
