@@ -535,17 +535,31 @@ RedisReply RedisServer::check_reply(void* raw, bool allow_error, const char* wha
   return r;
 }
 
+namespace {
+
+// A short command's arguments as hiredis's argv/argvlen arrays, on the stack (the
+// timed path sends one command per op).
+struct ShortArgv {
+  static constexpr std::size_t kMax = 16;
+  const char* argv[kMax];
+  std::size_t lens[kMax];
+  int n = 0;
+
+  explicit ShortArgv(std::initializer_list<std::string_view> args) {
+    if (args.size() > kMax) throw RedisServerError("redis: too many arguments");
+    for (std::string_view a : args) {
+      argv[n] = a.data();
+      lens[n++] = a.size();
+    }
+  }
+};
+
+}  // namespace
+
 RedisReply RedisServer::command(std::initializer_list<std::string_view> args, bool allow_error) {
   if (ctx_ == nullptr) throw RedisServerError("redis: the server is not running");
-  const char* argv[16];
-  std::size_t lens[16];
-  if (args.size() > 16) throw RedisServerError("redis: too many arguments");
-  int n = 0;
-  for (std::string_view a : args) {
-    argv[n] = a.data();
-    lens[n++] = a.size();
-  }
-  return check_reply(redisCommandArgv(ctx_, n, argv, lens), allow_error, argv[0]);
+  ShortArgv a(args);  // not const: hiredis takes const char** argv
+  return check_reply(redisCommandArgv(ctx_, a.n, a.argv, a.lens), allow_error, a.argv[0]);
 }
 
 RedisReply RedisServer::command(const std::vector<std::string>& args, bool allow_error) {
@@ -562,15 +576,8 @@ RedisReply RedisServer::command(const std::vector<std::string>& args, bool allow
 
 void RedisServer::append(std::initializer_list<std::string_view> args) {
   if (ctx_ == nullptr) throw RedisServerError("redis: the server is not running");
-  const char* argv[16];
-  std::size_t lens[16];
-  if (args.size() > 16) throw RedisServerError("redis: too many arguments");
-  int n = 0;
-  for (std::string_view a : args) {
-    argv[n] = a.data();
-    lens[n++] = a.size();
-  }
-  if (redisAppendCommandArgv(ctx_, n, argv, lens) != REDIS_OK) fail(std::string("redis: append: ") + ctx_->errstr);
+  ShortArgv a(args);  // not const: hiredis takes const char** argv
+  if (redisAppendCommandArgv(ctx_, a.n, a.argv, a.lens) != REDIS_OK) fail(std::string("redis: append: ") + ctx_->errstr);
 }
 
 RedisReply RedisServer::read_reply(bool allow_error) {
