@@ -586,18 +586,30 @@ def _doublings(run):
     return sorted(r["entries_at_start"] for r in run.data["resizes"])
 
 
+def _require_resizes(ctx, groups):
+    for g in groups.values():
+        for r in g.runs:
+            ctx.require(r.data["resizes"], f"{r.run_id}: no resize recorded")
+
+
+def _grow_point_mismatches(groups, real, rep, least=0):
+    """How many of the groups' repetition `rep` grow at other sizes than the real system's
+    (groups[real]), counting only grows that began at >= least entries."""
+    def points(run):
+        return [e for e in _doublings(run) if e >= least]
+    ref = points(groups[real].by_rep[rep])
+    return sum(1 for g in groups.values() if points(g.by_rep[rep]) != ref)
+
+
 @claim("GoGrowPointsMatchRuntime",
        r"\GoIncName{} grows where Go does: {runs}, every grow of the real Go map (\ResGoFidelityN{} inserts, GC on "
        r"and off) starts at the same map size as in \GoIncName{} with either allocation, \GoRuntimeGrows{} grows each.")
 def go_grow_points(ctx):
     groups = _go_fidelity_groups(ctx, sized=False)
-    for g in groups.values():
-        for r in g.runs:
-            ctx.require(r.data["resizes"], f"{r.run_id}: no resize recorded")
+    _require_resizes(ctx, groups)
 
     def mismatches(rep):
-        ref = _doublings(groups["go_runtime GC on"].by_rep[rep])
-        return sum(1 for g in groups.values() if _doublings(g.by_rep[rep]) != ref)
+        return _grow_point_mismatches(groups, "go_runtime GC on", rep)
 
     def grows(rep):
         return len(_doublings(groups["go_runtime GC on"].by_rep[rep]))
@@ -701,15 +713,11 @@ def _redis_groups(ctx, sized=True):
        r"allocation (smaller rehashes finish between two of the harness's reads of the server's table).")
 def redis_grow_points(ctx):
     groups = _redis_groups(ctx, sized=False)
-    for g in groups.values():
-        for r in g.runs:
-            ctx.require(r.data["resizes"], f"{r.run_id}: no resize recorded")
+    _require_resizes(ctx, groups)
 
     def mismatches(rep):
-        server = groups["redis_server"].by_rep[rep]
-        least = analysis.end_granularity(server)
-        ref = [e for e in _doublings(server) if e >= least]
-        return sum(1 for g in groups.values() if [e for e in _doublings(g.by_rep[rep]) if e >= least] != ref)
+        least = analysis.end_granularity(groups["redis_server"].by_rep[rep])
+        return _grow_point_mismatches(groups, "redis_server", rep, least)
     return Test({"mismatches": mismatches}, lambda q: q["mismatches"] == 0,
                 lambda q: f"configurations whose rehash points differ from the server's: {fmt(q['mismatches'])}")
 
