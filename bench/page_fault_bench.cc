@@ -8,7 +8,13 @@
 //   first_write_random the same in a random page order
 //   second_write       the same bytes again: no fault (the baseline)
 //   populate_<k>       madvise(MADV_POPULATE_WRITE) of k pages at once (k = 1, 16,
-//                      64): what paced_flat's pre-faulting batch costs
+//                      64)
+//   write_after_populate  one byte written to each page populated by populate_64:
+//                      free where the populate did the whole fault, microseconds
+//                      where the host still backs the page on the first write
+//   populate_write_64  populate 64 pages, then one atomic no-op write to each:
+//                      paced_flat's pre-faulting batch (prefault() in
+//                      maps/paced_flat.h); write_after_pw_64 the writes after it
 //   munmap_<k>         munmap of k resident pages at once (k = 16, 128): what a
 //                      chunked release batch costs
 // and prints, per experiment, the number of samples and the median, p99, p99.9 and
@@ -126,6 +132,31 @@ int main(int argc, char** argv) {
       st.ns.push_back(static_cast<double>(e - s) * npt);
     }
     st.report(("populate_" + std::to_string(k)).c_str(), k);
+    if (k == 64) {  // the pages are populated now: what does the first real write still cost?
+      Stats after;
+      timed_touch(p, in_order, after);
+      after.report("write_after_populate", 1);
+    }
+    ::munmap(p, bytes);
+  }
+  {  // paced_flat's pre-fault batch (maps/paced_flat.h, prefault()): populate 64 pages, write each
+    unsigned char* p = map_fresh(bytes);
+    Stats st;
+    constexpr std::size_t k = 64;
+    for (std::size_t i = 0; i + k <= pages; i += k) {
+      const std::uint64_t s = clock.start();
+      if (::madvise(p + i * page, k * page, kPopulateWrite) != 0) {
+        std::perror("madvise(MADV_POPULATE_WRITE)");
+        break;
+      }
+      for (std::size_t j = 0; j < k; ++j) __atomic_fetch_or(p + (i + j) * page, 0, __ATOMIC_RELAXED);
+      const std::uint64_t e = clock.stop();
+      st.ns.push_back(static_cast<double>(e - s) * npt);
+    }
+    st.report("populate_write_64", k);
+    Stats after;
+    timed_touch(p, in_order, after);
+    after.report("write_after_pw_64", 1);
     ::munmap(p, bytes);
   }
   for (std::size_t k : {std::size_t{16}, std::size_t{128}}) {

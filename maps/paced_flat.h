@@ -116,8 +116,8 @@
 //    README.md). An array has a page per ~240 slots (u64 -> u64), so left to
 //    random inserts ~1.3% of all writes would pay one and set the p99. The map
 //    therefore pre-faults its new arrays ahead of use, kPrefaultPagesPerWrite
-//    pages per write (madvise(MADV_POPULATE_WRITE), or one atomic no-op write
-//    per page where that is refused), control words first, from the grow on
+//    pages per write (madvise(MADV_POPULATE_WRITE), then one atomic no-op
+//    write per page: see prefault()), control words first, from the grow on
 //    until all is resident. The faults then fall on few writes (one per 64
 //    pages, ~0.02% of the writes of a growing map) of bounded cost, and the
 //    window in which a random insert can still touch a fresh page is
@@ -277,11 +277,17 @@ inline constexpr int kMadvPopulateWrite = 23;  // Linux >= 5.14; older kernels s
 
 // Makes the whole pages of [p, p + bytes) resident and writable, as a first write
 // would, without changing their contents. Returns pages touched.
+// madvise(MADV_POPULATE_WRITE) does the guest kernel's part of the fault in one
+// call, then one atomic no-op write per page does what only a real write does:
+// on some hosts the first write after the populate still costs microseconds
+// (the hypervisor backs the page then). page_fault_bench rows populate_64 and
+// write_after_populate; results/bench/page_fault.* : 60 ns on the Intel host of
+// the reference, 4.2 us on the AMD host of 2026-12-07 (populate alone then
+// left a 4-5 us write on 1.3% of a 20M run's inserts, its p99).
 inline std::size_t prefault(unsigned char* p, std::size_t bytes) {
   static bool populate_works = true;
   const std::size_t page = page_size();
-  if (populate_works && ::madvise(p, bytes, kMadvPopulateWrite) == 0) return bytes / page;
-  populate_works = false;
+  if (populate_works && ::madvise(p, bytes, kMadvPopulateWrite) != 0) populate_works = false;
   for (std::size_t off = 0; off < bytes; off += page) __atomic_fetch_or(p + off, 0, __ATOMIC_RELAXED);
   return bytes / page;
 }
