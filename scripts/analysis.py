@@ -132,6 +132,29 @@ def top_op_is_step(run):
     return top[0]["op"] in starts
 
 
+def largest_quiet_op_outside_resizes(run):
+    """The largest op among the run's top_k that began, ended or peaked no resize and whose
+    window had no host steal (ns), or None when every such op is a resize or had steal (a
+    thinned resize list keeps every resize a top_k op belongs to). For a map whose resize is one op (full_rehash, boost_flat,
+    ...) this is what the machine put on an ordinary op over the whole run: every other op
+    shares its exposure, unlike the noise floor's empty ops (floor_exposure)."""
+    resize_ops = set()
+    for r in run.data["resizes"]:
+        resize_ops.update((r["start_op"], r["end_op"], r.get("migration_max_op")))
+    quiet = [t["ns"] for t in run.data["top_k"] if t["op"] not in resize_ops and not t.get("steal_ms")]
+    return max(quiet) if quiet else None
+
+
+def floor_exposure(run):
+    """Fraction of the measured phase's wall time spent inside the noise floor's empty ops
+    (ops x mean / wall): the chance that a machine event lands on one of them rather than on
+    a measured op (None without a floor)."""
+    nf = run.data.get("noise_floor")
+    if not nf or not nf.get("wall_ns") or nf.get("mean_ns") is None:
+        return None
+    return nf["ops"] * nf["mean_ns"] / nf["wall_ns"]
+
+
 def by_op(run, kind, state):
     """by_op[kind][state] (count and percentiles), or None when the run has no such ops."""
     entry = (run.data.get("by_op") or {}).get(kind) or {}

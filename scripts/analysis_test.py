@@ -58,6 +58,22 @@ class StepTest(unittest.TestCase):
         self.assertEqual(steps[10]["largest_ns"], 9)
         self.assertEqual(steps[11]["largest_ns"], 7)
 
+    def test_largest_quiet_op_outside_resizes(self):
+        run = FakeRun([resize(10, 10, 10), resize(50, 90, 70)])
+        top = lambda *ops: [{"op": op, "ns": ns, "steal_ms": steal} for op, ns, steal in ops]
+        # resize starts, ends and peaks are skipped, so is a window with steal
+        run.data["top_k"] = top((10, 900, 0), (70, 800, 0), (90, 700, 0), (33, 600, 10), (34, 500, 0), (35, 400, 0))
+        self.assertEqual(analysis.largest_quiet_op_outside_resizes(run), 500)
+        run.data["top_k"] = top((10, 900, 0), (33, 600, 10))
+        self.assertIsNone(analysis.largest_quiet_op_outside_resizes(run))
+
+    def test_floor_exposure(self):
+        run = FakeRun()
+        run.data["noise_floor"] = {"ops": 1000, "mean_ns": 25.0, "wall_ns": 1e6}
+        self.assertAlmostEqual(analysis.floor_exposure(run), 0.025)
+        run.data["noise_floor"] = None
+        self.assertIsNone(analysis.floor_exposure(run))
+
     def test_loglog_slope(self):
         self.assertAlmostEqual(analysis.loglog_slope([(1, 3), (10, 30), (100, 300)]), 1.0)
         self.assertAlmostEqual(analysis.loglog_slope([(1, 5), (10, 5), (1000, 5)]), 0.0)

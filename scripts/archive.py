@@ -233,7 +233,8 @@ def thin_resizes(run, max_resizes):
     """The run's JSON with its resize list thinned when it holds more than max_resizes
     records (None when it does not): go_swiss records every table split, ~33,000 at 20M
     entries (21 MB per run). Kept: the first and last resize, every unfinished one, those
-    that began at a top-k op, per octave of table size the one with the largest op (among
+    that began, ended or peaked at a top-k op (so analysis.largest_quiet_op_outside_resizes
+    reads the same), per octave of table size the one with the largest op (among
     all, and among completed ones), the completed one that began at the largest size;
     events only at the kept resizes' ops. What the claims and figures read from the rest
     is computed over all records first and stored in resizes_thinned (octave_medians:
@@ -244,7 +245,8 @@ def thin_resizes(run, max_resizes):
         return None
     top_ops = {t["op"] for name in ("top_k", "top_k_response") for t in data.get(name) or []}
     keep = {0, len(recs) - 1}
-    keep |= {i for i, r in enumerate(recs) if r["end_op"] is None or r["start_op"] in top_ops}
+    keep |= {i for i, r in enumerate(recs) if r["end_op"] is None
+             or top_ops & {r["start_op"], r["end_op"], r.get("migration_max_op")}}
     largest = [s for done_only in (False, True) for s in analysis.octave_steps(run, done_only).values()]
     wanted = {(s["start_op"], s["entries"]) for s in largest}
     keep |= {i for i, r in enumerate(recs) if (r["start_op"], r["entries_at_start"]) in wanted}

@@ -899,6 +899,27 @@ def paced_max_floor(ctx, factor):
                 lambda q: f"paced_flat max (quiet windows) {ns(q['max'])}, floor max {ns(q['floor'])}")
 
 
+@claim("PacedFlatMaxAtFlatCeiling",
+       r"{Runs}, its largest insert in windows without host steal is at most {factor} times the largest such insert "
+       r"of \BoostFlatName{} that began no resize (\PacedFlatMaxQuietOverFlatCeiling): the floor's empty operations "
+       r"spend \PacedFlatFloorExposurePct\,\% of a run's time being timed, the inserts of \BoostFlatName{} outside "
+       r"its resizes most of it, so the machine's rare events reach them as they reach \PacedFlatName{}.",
+       min_n=PAPER_N, factor=2)
+def paced_max_flat_ceiling(ctx, factor):
+    paced, ref = ctx.group("paced_flat"), ctx.group(analysis.FLAT_REFERENCE)
+    ctx.distinct(paced, ref)
+    for r in paced.runs:
+        ctx.require(r.summary["max_ns_quiet"] is not None, f"{r.run_id}: every window had host steal")
+    for r in ref.runs:
+        ctx.require(analysis.largest_quiet_op_outside_resizes(r) is not None,
+                    f"{r.run_id}: no steal-free op outside its resizes among the slowest {len(r.data['top_k'])}")
+    return Test({"max": field(paced, lambda r: r.summary["max_ns_quiet"]),
+                 "ceiling": field(ref, analysis.largest_quiet_op_outside_resizes)},
+                lambda q: q["max"] <= factor * q["ceiling"],
+                lambda q: f"paced_flat max (quiet windows) {ns(q['max'])}, {analysis.FLAT_REFERENCE}'s largest quiet "
+                          f"op outside resizes {ns(q['ceiling'])}")
+
+
 @claim("PacedFlatThroughput",
        r"{Runs}, its uninstrumented throughput is at least {factor} times that of \BoostFlatName{} "
        r"(\PacedFlatOpsOverBoost).", min_n=PAPER_N, factor=0.85)

@@ -208,7 +208,7 @@ METRICS = [
     "InsertPNineNineMigratingNs", "TopIsStepPct", "FirstOctaveStepUs", "LastOctaveStepUs", "ScalingSlope",
     # paced_flat's bar (against boost_flat, same runs)
     "PNineNineOverBoost", "PNineNineNineOverBoost", "MaxQuietOverFloor", "OpsOverBoost", "BytesOverBoost",
-    "FindOverBoost",
+    "FindOverBoost", "QuietMaxOutsideResizesUs", "FloorExposurePct", "MaxQuietOverFlatCeiling",
     # open loop at the fixed rate
     "OpenRespMaxUs", "OpenRespPNineNineNineUs", "OpenRespPNineNineUs", "OpenServiceMaxUs",
     # write amplification at one n for every value size; shrink
@@ -262,6 +262,9 @@ def per_map_numbers(rs):
                                           or r.data["noise_floor"]["max_ns_quiet"] is None
                                           else r.data["noise_floor"]["max_ns_quiet"] / 1e3),
                      StealMs=stat(g, lambda r: r.data["host"]["steal_ms"]),
+                     QuietMaxOutsideResizesUs=stat(g, lambda r: _div(analysis.largest_quiet_op_outside_resizes(r),
+                                                                     1e3)),
+                     FloorExposurePct=stat(g, lambda r: _div(analysis.floor_exposure(r), 0.01)),
                      MigratingInsertPct=stat(g, lambda r: None if analysis.by_op(r, "insert", "migrating") is None
                                              else 100 * analysis.migrating_share(r, "insert")),
                      InsertPNineNineSteadyNs=stat(g, lambda r: analysis.by_op_field(r, "insert", "steady", "p99_ns")),
@@ -281,6 +284,8 @@ def per_map_numbers(rs):
                 d["PNineNineNineOverBoost"] = ratio(d["PNineNineNineNs"], _summary(ref, "p999_ns"))
                 d["OpsOverBoost"] = ratio(d["OpsUninstrM"], _summary(ref, "ops_per_sec_uninstrumented", 1e6))
                 d["BytesOverBoost"] = ratio(d["BytesPerEntryMean"], _summary(ref, "bytes_per_entry_mean"))
+                d["MaxQuietOverFlatCeiling"] = ratio(d["MaxQuietUs"], stat(ref, lambda r: _div(
+                    analysis.largest_quiet_op_outside_resizes(r), 1e3)))
             d["MaxQuietOverFloor"] = ratio(d["MaxQuietUs"], d["FloorMaxQuietUs"])
         g = opened.get(name)
         if g:

@@ -40,7 +40,7 @@ with open(SCHEMA_PATH) as _f:
 N = 16384
 WINDOW = 2048
 REPS = 3
-TOP_K = 8
+TOP_K = 16
 EVERY = 64            # noise floor: one empty timed op after every EVERY map ops
 RATE = 200_000        # open-loop ops/s
 BASE_SEED, BASE_HASH_SEED, ORDER_SEED = 1, 7, 99
