@@ -36,6 +36,7 @@ class SaveTest(unittest.TestCase):
         a = json.loads(_read(os.path.join(out, "attempt.json")))
         self.assertEqual((a["status"], a["reps"], a["runs_ok"], a["runs_planned"]), ("complete", 3, len(rs.runs),
                                                                                      len(rs.runs)))
+        self.assertTrue(a["machine"].startswith("fixture CPU"), a["machine"])   # from the runs' provenance
         # The claims are those of check_claims at its default (paper) scale: on this small
         # fixture the paper-sized ones are not checkable, and that is what is archived.
         results = check_claims.evaluate(rs)
@@ -168,6 +169,7 @@ class TexTest(unittest.TestCase):
         self.assertIn(r"\newcommand{\AttemptsTotal}{2}", text)   # same start and commit: never overwritten
         self.assertEqual(sorted(os.listdir(root)), ["20240101T0000Z.unknown", "20240101T0000Z.unknown.2"])
         self.assertIn("& interrupted &", text)
+        self.assertIn("& fixture CPU", text)
         self.assertIn("& reference \\\\", text)
         empty = os.path.join(tu.tmpdir(), "none.tex")
         archive.write_tex(tu.tmpdir(), None, empty)

@@ -208,7 +208,7 @@ METRICS = [
     "InsertPNineNineMigratingNs", "TopIsStepPct", "FirstOctaveStepUs", "LastOctaveStepUs", "ScalingSlope",
     # paced_flat's bar (against boost_flat, same runs)
     "PNineNineOverBoost", "PNineNineNineOverBoost", "MaxQuietOverFloor", "OpsOverBoost", "BytesOverBoost",
-    "FindOverBoost", "QuietMaxOutsideResizesUs", "FloorExposurePct", "MaxQuietOverFlatCeiling",
+    "FindOverBoost", "QuietMaxOutsideResizesUs", "FloorExposurePct", "MaxQuietOverFlatCeiling", "PrefaultWritePct",
     # open loop at the fixed rate
     "OpenRespMaxUs", "OpenRespPNineNineNineUs", "OpenRespPNineNineUs", "OpenServiceMaxUs",
     # write amplification at one n for every value size; shrink
@@ -265,6 +265,8 @@ def per_map_numbers(rs):
                      QuietMaxOutsideResizesUs=stat(g, lambda r: _div(analysis.largest_quiet_op_outside_resizes(r),
                                                                      1e3)),
                      FloorExposurePct=stat(g, lambda r: _div(analysis.floor_exposure(r), 0.01)),
+                     PrefaultWritePct=stat(g, lambda r: _div((r.data.get("map_counters") or {}).get(
+                         "prefault_batches"), r.summary["ops"] / 100)),
                      MigratingInsertPct=stat(g, lambda r: None if analysis.by_op(r, "insert", "migrating") is None
                                              else 100 * analysis.migrating_share(r, "insert")),
                      InsertPNineNineSteadyNs=stat(g, lambda r: analysis.by_op_field(r, "insert", "steady", "p99_ns")),
