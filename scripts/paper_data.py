@@ -108,6 +108,11 @@ def _div(a, b):
     return None if a is None or not b else a / b
 
 
+def _counter(run, name):
+    """A map counter of the run (map_counters), or None."""
+    return (run.data.get("map_counters") or {}).get(name)
+
+
 def ratio(a, b):
     """A ratio of two Stats: the ratio of their medians."""
     return Stat([_div(a.median, b.median)])
@@ -209,6 +214,7 @@ METRICS = [
     # paced_flat's bar (against boost_flat, same runs)
     "PNineNineOverBoost", "PNineNineNineOverBoost", "MaxQuietOverFloor", "OpsOverBoost", "BytesOverBoost",
     "FindOverBoost", "QuietMaxOutsideResizesUs", "FloorExposurePct", "MaxQuietOverFlatCeiling", "PrefaultWritePct",
+    "PrefaultPagesPerWrite", "ReleaseKiBPerBatch",
     # open loop at the fixed rate
     "OpenRespMaxUs", "OpenRespPNineNineNineUs", "OpenRespPNineNineUs", "OpenServiceMaxUs",
     # write amplification at one n for every value size; shrink
@@ -265,8 +271,12 @@ def per_map_numbers(rs):
                      QuietMaxOutsideResizesUs=stat(g, lambda r: _div(analysis.largest_quiet_op_outside_resizes(r),
                                                                      1e3)),
                      FloorExposurePct=stat(g, lambda r: _div(analysis.floor_exposure(r), 0.01)),
-                     PrefaultWritePct=stat(g, lambda r: _div((r.data.get("map_counters") or {}).get(
-                         "prefault_batches"), r.summary["ops"] / 100)),
+                     PrefaultWritePct=stat(g, lambda r: _div(_counter(r, "prefault_batches"), r.summary["ops"] / 100)),
+                     PrefaultPagesPerWrite=stat(g, lambda r: _div(_counter(r, "prefault_pages"),
+                                                                  _counter(r, "prefault_batches"))),
+                     ReleaseKiBPerBatch=stat(g, lambda r: _div(_counter(r, "old_bytes_released"),
+                                                               _counter(r, "release_batches") * 1024
+                                                               if _counter(r, "release_batches") else None)),
                      MigratingInsertPct=stat(g, lambda r: None if analysis.by_op(r, "insert", "migrating") is None
                                              else 100 * analysis.migrating_share(r, "insert")),
                      InsertPNineNineSteadyNs=stat(g, lambda r: analysis.by_op_field(r, "insert", "steady", "p99_ns")),
@@ -722,6 +732,15 @@ def write_open_loop_table(rs, path):
 POS_TAG = {"trigger": "T", "completion": "C", "during": "--"}
 
 
+def position_tag(where):
+    """The most common position over the repetitions; on a tie every tied one, in the
+    order T, --, C, joined by '/' (so the tag does not depend on set order)."""
+    if not where:
+        return ""
+    best = max(where.count(w) for w in where)
+    return "/".join(POS_TAG[w] for w in ("trigger", "during", "completion") if where.count(w) == best)
+
+
 def fidelity_rows(rs, columns, n, k=4):
     """Rows (entries at start, [(largest op Stat in µs, position tag)]) for the last k grows
     of the first column's map; columns: [(label, map, select kwargs)]."""
@@ -740,8 +759,7 @@ def fidelity_rows(rs, columns, n, k=4):
             found = [next((s for s in analysis.growth_steps(r) if s["entries"] == e), None) for r in g.runs]
             found = [s for s in found if s]
             where = [s["where"] for s in found]
-            cells.append((Stat([s["largest_ns"] / 1e3 for s in found]),
-                          POS_TAG[max(set(where), key=where.count)] if where else ""))
+            cells.append((Stat([s["largest_ns"] / 1e3 for s in found]), position_tag(where)))
         rows.append((e, cells))
     return rows
 

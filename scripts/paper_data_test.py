@@ -156,6 +156,12 @@ class PaperDataTest(unittest.TestCase):
         self.assertEqual({u[len("Claim"):] for u in used if u.startswith("Claim") and not u.startswith("Claims")
                           and not u.startswith("ClaimRule")}, claims)
 
+    def test_position_tag_is_the_majority_or_every_tied_position(self):
+        self.assertEqual(paper_data.position_tag(["completion", "trigger", "completion"]), "C")
+        self.assertEqual(paper_data.position_tag(["completion", "during", "trigger"]), "T/--/C")
+        self.assertEqual(paper_data.position_tag(["during", "trigger"]), "T/--")
+        self.assertEqual(paper_data.position_tag([]), "")
+
     def test_no_number_typed_by_hand(self):
         with open(PAPER) as f:
             prose = _prose(f.read())
