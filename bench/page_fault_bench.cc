@@ -34,15 +34,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/fresh_pages.h"
 #include "harness/timer.h"
 
 namespace {
 
-#if defined(MADV_POPULATE_WRITE)
-constexpr int kPopulateWrite = MADV_POPULATE_WRITE;
-#else
-constexpr int kPopulateWrite = 23;
-#endif
+using rehashlab::bench::kPopulateWrite;
+using rehashlab::bench::map_fresh;
 
 struct Stats {
   std::vector<double> ns;
@@ -60,15 +58,6 @@ struct Stats {
     std::printf("\n");
   }
 };
-
-unsigned char* map_fresh(std::size_t bytes) {
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
-    std::perror("mmap");
-    std::exit(1);
-  }
-  return static_cast<unsigned char*>(p);
-}
 
 }  // namespace
 

@@ -21,25 +21,15 @@
 #include <string>
 #include <vector>
 
+#include "bench/fresh_pages.h"
+
 namespace {
 
-#if defined(MADV_POPULATE_WRITE)
-constexpr int kPopulateWrite = MADV_POPULATE_WRITE;
-#else
-constexpr int kPopulateWrite = 23;
-#endif
+using rehashlab::bench::kPopulateWrite;
+using rehashlab::bench::map_fresh;
 
 double now_us() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-unsigned char* map_anon(std::size_t bytes) {
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
-    std::perror("mmap");
-    std::exit(1);
-  }
-  return static_cast<unsigned char*>(p);
 }
 
 }  // namespace
@@ -67,14 +57,14 @@ int main(int argc, char** argv) {
                  old_bytes / page / 6);
     return 2;
   }
-  unsigned char* old_region = map_anon(old_bytes);
+  unsigned char* old_region = map_fresh(old_bytes);
   std::memset(old_region, 1, old_bytes);
-  unsigned char* scratch = map_anon(64 * page);
+  unsigned char* scratch = map_fresh(64 * page);
   std::memset(scratch, 1, 64 * page);
   std::printf("new region %zu MiB, release batch %zu pages, %s\n", new_mb, batch_pages,
               flush ? "full TLB flush after every pre-fault batch" : "no extra flush");
   for (int round = 0; round < 3; ++round) {
-    unsigned char* fresh = map_anon(new_bytes);
+    unsigned char* fresh = map_fresh(new_bytes);
     std::vector<double> flushes;
     const double t0 = now_us();
     for (std::size_t off = 0; off + 64 * page <= new_bytes; off += 64 * page) {
