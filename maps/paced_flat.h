@@ -128,7 +128,12 @@
 //    go back to the OS (ZeroedArray::release_prefix), at most one batch of
 //    kReleaseBatchBytes (one munmap) per write. When the migration ends the rest
 //    is returned the same way by later writes ("retiring"; freed at once if a
-//    new grow starts first, counter forced_retire_frees).
+//    new grow starts first, counter forced_retire_frees). Known residual: on the
+//    AMD host of 2026-12-07 the first batch after a grow's pre-faulting took
+//    3.8-4.1 ms (any 128-page munmap after faulting 512 MiB, reproduced without
+//    a map by bench/release_after_fault_probe; 32-page batches or a TLB flush
+//    per pre-fault batch avoid it at a cost: results/bench/README.md). It is this
+//    map's largest op there; not mitigated, being that host's.
 //  * AllocMode::kSystem / kNaive: calloc / operator new + memset of the whole new
 //    arrays when the grow starts, no pre-faulting, and one free of each old
 //    array on the write that ends the migration -- what the real systems do.
