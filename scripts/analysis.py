@@ -135,9 +135,10 @@ def top_op_is_step(run):
 def largest_quiet_op_outside_resizes(run):
     """The largest op among the run's top_k that began, ended or peaked no resize and whose
     window had no host steal (ns), or None when every such op is a resize or had steal (a
-    thinned resize list keeps every resize a top_k op belongs to). For a map whose resize is one op (full_rehash, boost_flat,
-    ...) this is what the machine put on an ordinary op over the whole run: every other op
-    shares its exposure, unlike the noise floor's empty ops (floor_exposure)."""
+    thinned resize list keeps every resize a top_k op belongs to). For a map whose resize
+    is one op (full_rehash, boost_flat, ...) this is what the machine put on an ordinary
+    op over the whole run: every other op shares its exposure, unlike the noise floor's
+    empty ops (floor_exposure)."""
     resize_ops = set()
     for r in run.data["resizes"]:
         resize_ops.update((r["start_op"], r["end_op"], r.get("migration_max_op")))

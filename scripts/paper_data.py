@@ -248,6 +248,8 @@ def per_map_numbers(rs):
     full, ref = closed.get("full_rehash"), closed.get(analysis.FLAT_REFERENCE)
     full_max = stat(full, lambda r: r.summary["max_ns"])
     full_p99 = stat(full, lambda r: r.summary["p99_ns"])
+    quiet_max_outside_resizes = lambda r: _div(analysis.largest_quiet_op_outside_resizes(r), 1e3)
+    flat_ceiling = stat(ref, quiet_max_outside_resizes)
     for name in style.sort_maps(set(rs.maps()) | set(style.MAPS)):
         d = {}
         g = closed.get(name)
@@ -268,15 +270,13 @@ def per_map_numbers(rs):
                                           or r.data["noise_floor"]["max_ns_quiet"] is None
                                           else r.data["noise_floor"]["max_ns_quiet"] / 1e3),
                      StealMs=stat(g, lambda r: r.data["host"]["steal_ms"]),
-                     QuietMaxOutsideResizesUs=stat(g, lambda r: _div(analysis.largest_quiet_op_outside_resizes(r),
-                                                                     1e3)),
+                     QuietMaxOutsideResizesUs=stat(g, quiet_max_outside_resizes),
                      FloorExposurePct=stat(g, lambda r: _div(analysis.floor_exposure(r), 0.01)),
                      PrefaultWritePct=stat(g, lambda r: _div(_counter(r, "prefault_batches"), r.summary["ops"] / 100)),
                      PrefaultPagesPerWrite=stat(g, lambda r: _div(_counter(r, "prefault_pages"),
                                                                   _counter(r, "prefault_batches"))),
-                     ReleaseKiBPerBatch=stat(g, lambda r: _div(_counter(r, "old_bytes_released"),
-                                                               _counter(r, "release_batches") * 1024
-                                                               if _counter(r, "release_batches") else None)),
+                     ReleaseKiBPerBatch=stat(g, lambda r: _div(_div(_counter(r, "old_bytes_released"),
+                                                                    _counter(r, "release_batches")), 1024)),
                      MigratingInsertPct=stat(g, lambda r: None if analysis.by_op(r, "insert", "migrating") is None
                                              else 100 * analysis.migrating_share(r, "insert")),
                      InsertPNineNineSteadyNs=stat(g, lambda r: analysis.by_op_field(r, "insert", "steady", "p99_ns")),
@@ -296,8 +296,7 @@ def per_map_numbers(rs):
                 d["PNineNineNineOverBoost"] = ratio(d["PNineNineNineNs"], _summary(ref, "p999_ns"))
                 d["OpsOverBoost"] = ratio(d["OpsUninstrM"], _summary(ref, "ops_per_sec_uninstrumented", 1e6))
                 d["BytesOverBoost"] = ratio(d["BytesPerEntryMean"], _summary(ref, "bytes_per_entry_mean"))
-                d["MaxQuietOverFlatCeiling"] = ratio(d["MaxQuietUs"], stat(ref, lambda r: _div(
-                    analysis.largest_quiet_op_outside_resizes(r), 1e3)))
+                d["MaxQuietOverFlatCeiling"] = ratio(d["MaxQuietUs"], flat_ceiling)
             d["MaxQuietOverFloor"] = ratio(d["MaxQuietUs"], d["FloorMaxQuietUs"])
         g = opened.get(name)
         if g:
